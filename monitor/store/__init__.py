@@ -1,0 +1,34 @@
+"""Persistence for the monitor: SQLModel tables and Alembic migrations behind a typed Store.
+
+Only frozen dataclasses (monitor.types and monitor.store.records) leave this package.
+"""
+
+from monitor.store.records import (
+    DELIVERY_STATUSES,
+    POLL_STATUSES,
+    DeliveryJob,
+    DeliveryView,
+    FeedJob,
+    FeedView,
+    HitView,
+    PollOutcome,
+    SaveResult,
+    StoredItem,
+    StoreLockedError,
+)
+from monitor.store.store import Store
+
+__all__ = [
+    "DELIVERY_STATUSES",
+    "POLL_STATUSES",
+    "DeliveryJob",
+    "DeliveryView",
+    "FeedJob",
+    "FeedView",
+    "HitView",
+    "PollOutcome",
+    "SaveResult",
+    "Store",
+    "StoreLockedError",
+    "StoredItem",
+]

@@ -1,0 +1,144 @@
+"""Feed scheduling: config sync, leased claims, conditional-GET state and poll bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from monitor.store.columns import MAX_ERROR_TEXT, clip, dump_words, load_words
+from monitor.store.db import _session
+from monitor.store.hashing import sha256_text
+from monitor.store.records import POLL_STATUSES, FeedJob, PollOutcome
+from monitor.store.tables import FeedRow, ItemRow
+from monitor.types import ConditionalState, FeedSpec
+
+_KEY_CHUNK = 500  # keeps IN (...) lists well under SQLite's bound-parameter limit
+
+
+def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None:
+    wanted = {spec.url: spec for spec in feeds}  # a URL listed twice: the last entry wins
+    with _session(engine) as session:
+        existing = {row.url: row for row in session.exec(select(FeedRow))}
+        for url, spec in wanted.items():
+            row = existing.get(url)
+            if row is None:
+                row = FeedRow(url=url, name=spec.name, interval_seconds=spec.interval_seconds,
+                              next_poll_at=now)
+            row.name = spec.name
+            row.interval_seconds = spec.interval_seconds
+            row.tags = dump_words(spec.tags)
+            row.active = True
+            session.add(row)
+        for url, row in existing.items():
+            if url not in wanted and row.active:
+                row.active = False  # history (items, hits) stays; the feed just stops polling
+                session.add(row)
+
+
+def free_of_lease(lease_until: Any, now: datetime) -> Any:
+    """SQL condition: nobody holds a live lease on this row."""
+    return or_(lease_until.is_(None), lease_until <= now)
+
+
+def claim_feeds(engine: Engine, now: datetime, worker_id: str, lease_seconds: float, limit: int,
+                *, due_only: bool = True) -> list[FeedJob]:
+    """Lease up to `limit` feeds, most overdue first, in one atomic UPDATE ... RETURNING.
+
+    PostgreSQL: the candidate SELECT uses FOR UPDATE SKIP LOCKED, so concurrent workers skip
+    each other's rows instead of blocking or double-claiming. SQLite: the single statement runs
+    under BEGIN IMMEDIATE, which already serialises writers.
+    """
+    if limit <= 0:
+        return []
+    conditions = [col(FeedRow.active).is_(True), free_of_lease(col(FeedRow.lease_until), now)]
+    if due_only:
+        conditions.append(col(FeedRow.next_poll_at) <= now)
+    candidates = (
+        select(col(FeedRow.id)).where(and_(*conditions))
+        .order_by(col(FeedRow.next_poll_at), col(FeedRow.id)).limit(limit)
+    )
+    with _session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        claim = (
+            update(FeedRow).where(col(FeedRow.id).in_(candidates.scalar_subquery()))
+            .values(claimed_by=worker_id, lease_until=now + timedelta(seconds=lease_seconds))
+            .returning(FeedRow)
+            .execution_options(synchronize_session=False)
+        )
+        rows = list(session.scalars(claim))
+        rows.sort(key=lambda row: (row.next_poll_at, row.id))
+        return [_feed_job(row) for row in rows]
+
+
+def _feed_job(row: FeedRow) -> FeedJob:
+    assert row.id is not None
+    return FeedJob(
+        id=row.id, url=row.url, name=row.name, tags=load_words(row.tags),
+        interval_seconds=row.interval_seconds,
+        state=ConditionalState(etag=row.etag, last_modified=row.last_modified,
+                               body_sha256=row.body_sha256),
+        consecutive_failures=row.consecutive_failures, last_success_at=row.last_success_at,
+    )
+
+
+def known_item_keys(engine: Engine, feed_id: int, keys: Sequence[str]) -> set[str]:
+    by_digest = {sha256_text(key): key for key in keys}
+    digests = list(by_digest)
+    found: set[str] = set()
+    with _session(engine, write=False) as session:
+        for start in range(0, len(digests), _KEY_CHUNK):
+            chunk = digests[start:start + _KEY_CHUNK]
+            query = select(col(ItemRow.key_sha256)).where(
+                col(ItemRow.feed_id) == feed_id, col(ItemRow.key_sha256).in_(chunk)
+            )
+            found.update(by_digest[digest] for digest in session.exec(query))
+    return found
+
+
+def record_poll(engine: Engine, feed_id: int, outcome: PollOutcome) -> None:
+    if outcome.status not in POLL_STATUSES:
+        raise ValueError(f"unknown poll status {outcome.status!r}")
+    values: dict[str, Any] = {
+        "last_fetch_at": outcome.now,
+        "last_status": outcome.status,
+        "last_http_status": outcome.http_status,
+        "next_poll_at": outcome.next_poll_at,
+        "claimed_by": None,
+        "lease_until": None,
+    }
+    if outcome.status == "error":
+        values["last_error_kind"] = clip(outcome.error_kind, 32)
+        values["last_error"] = clip(outcome.error, MAX_ERROR_TEXT)
+        values["consecutive_failures"] = col(FeedRow.consecutive_failures) + 1
+    else:
+        values.update(_success_values(outcome))
+    if outcome.new_items > 0:
+        values["last_new_item_at"] = outcome.now
+    with _session(engine) as session:
+        session.execute(
+            update(FeedRow).where(col(FeedRow.id) == feed_id).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _success_values(outcome: PollOutcome) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "last_success_at": outcome.now,
+        "consecutive_failures": 0,
+        "last_error_kind": None,
+        "last_error": None,
+    }
+    validators = {"etag": outcome.etag, "last_modified": outcome.last_modified,
+                  "body_sha256": outcome.body_sha256}
+    for name, value in validators.items():
+        # A 304 or an unchanged body often comes without validators: keep what we had.
+        if outcome.status == "ok" or value is not None:
+            values[name] = value
+    return values
+

@@ -1,0 +1,150 @@
+"""The delivery outbox: leased claims, sent/failed bookkeeping, requeue and inspection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from monitor.store.columns import MAX_ERROR_TEXT, load_spans, load_words
+from monitor.store.db import _session
+from monitor.store.feeds import free_of_lease
+from monitor.store.records import DELIVERY_STATUSES, DeliveryJob, DeliveryView
+from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow
+from monitor.types import Alert, Severity
+
+
+def claim_deliveries(engine: Engine, now: datetime, worker_id: str, lease_seconds: float,
+                     limit: int, channels: Sequence[str] | None = None) -> list[DeliveryJob]:
+    """Lease due pending deliveries (oldest due first); same atomic pattern as claim_feeds."""
+    if limit <= 0 or (channels is not None and not channels):
+        return []
+    candidates = (
+        select(col(DeliveryRow.id))
+        .where(col(DeliveryRow.status) == "pending", col(DeliveryRow.next_attempt_at) <= now,
+               free_of_lease(col(DeliveryRow.lease_until), now))
+        .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id)).limit(limit)
+    )
+    if channels is not None:
+        candidates = candidates.where(col(DeliveryRow.channel).in_(list(channels)))
+    if engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claim = (
+        update(DeliveryRow).where(col(DeliveryRow.id).in_(candidates.scalar_subquery()))
+        .values(claimed_by=worker_id, lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(col(DeliveryRow.id))
+        .execution_options(synchronize_session=False)
+    )
+    with _session(engine) as session:
+        claimed = list(session.scalars(claim))
+        if not claimed:
+            return []
+        query = (
+            select(DeliveryRow, HitRow, ItemRow, FeedRow)
+            .join(HitRow, col(HitRow.id) == col(DeliveryRow.hit_id))
+            .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
+            .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
+            .where(col(DeliveryRow.id).in_(claimed))
+            .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
+        )
+        return [
+            DeliveryJob(delivery_id=_id(delivery.id), channel=delivery.channel,
+                        attempts=delivery.attempts, alert=_alert(hit, item, feed))
+            for delivery, hit, item, feed in session.exec(query)
+        ]
+
+
+def _id(value: int | None) -> int:
+    assert value is not None, "rows read back from the database always have an id"
+    return value
+
+
+def _alert(hit: HitRow, item: ItemRow, feed: FeedRow) -> Alert:
+    return Alert(
+        hit_id=_id(hit.id), rule_id=hit.rule_id, rule_title=hit.rule_title,
+        severity=Severity(hit.severity), item_title=item.title, link=item.link,
+        feed_name=feed.name, published=item.published_at, matched=load_words(hit.matched),
+        snippet=hit.snippet, spans=load_spans(hit.spans), story_id=hit.story_id,
+    )
+
+
+def _finish(engine: Engine, delivery_id: int, values: dict[str, Any]) -> None:
+    values.update(claimed_by=None, lease_until=None,
+                  attempts=col(DeliveryRow.attempts) + 1)
+    with _session(engine) as session:
+        session.execute(
+            update(DeliveryRow).where(col(DeliveryRow.id) == delivery_id).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_sent(engine: Engine, delivery_id: int, now: datetime) -> None:
+    _finish(engine, delivery_id, {"status": "sent", "sent_at": now})
+
+
+def mark_failed(engine: Engine, delivery_id: int, error: str, now: datetime,
+                retry_at: datetime | None) -> None:
+    """Counts the attempt; retry_at=None is a final failure, otherwise it retries then."""
+    values: dict[str, Any] = {"last_error": error[:MAX_ERROR_TEXT]}
+    if retry_at is None:
+        values["status"] = "failed"
+    else:
+        values.update(status="pending", next_attempt_at=retry_at)
+    _finish(engine, delivery_id, values)
+
+
+def requeue(engine: Engine, delivery_ids: Sequence[int] | None, now: datetime) -> int:
+    """Failed deliveries (all, or the given ids) go back to pending, due now, attempts reset.
+
+    Attempts restart at 0 so the channel's retry policy gives a requeued delivery a full set of
+    tries; last_error stays for the record. Pending and sent deliveries are left alone.
+    """
+    statement = (
+        update(DeliveryRow).where(col(DeliveryRow.status) == "failed")
+        .values(status="pending", next_attempt_at=now, attempts=0, claimed_by=None,
+                lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if delivery_ids is not None:
+        if not delivery_ids:
+            return 0
+        statement = statement.where(col(DeliveryRow.id).in_(list(delivery_ids)))
+    with _session(engine) as session:
+        return int(session.connection().execute(statement).rowcount)
+
+
+def pending_count(engine: Engine) -> int:
+    query = select(func.count()).select_from(DeliveryRow).where(
+        col(DeliveryRow.status) == "pending"
+    )
+    with _session(engine, write=False) as session:
+        return int(session.exec(query).one())
+
+
+def list_deliveries(engine: Engine, status: str | None = None,
+                    limit: int = 200) -> list[DeliveryView]:
+    """Newest first."""
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise ValueError(f"unknown delivery status {status!r}")
+    query = (
+        select(DeliveryRow, HitRow.rule_id, ItemRow.title)
+        .join(HitRow, col(HitRow.id) == col(DeliveryRow.hit_id))
+        .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
+        .order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id).desc()).limit(limit)
+    )
+    if status is not None:
+        query = query.where(col(DeliveryRow.status) == status)
+    with _session(engine, write=False) as session:
+        return [
+            DeliveryView(
+                delivery_id=_id(row.id), hit_id=row.hit_id, channel=row.channel,
+                status=row.status, attempts=row.attempts, last_error=row.last_error,
+                next_attempt_at=row.next_attempt_at, sent_at=row.sent_at,
+                created_at=row.created_at, rule_id=rule_id, item_title=item_title,
+            )
+            for row, rule_id, item_title in session.exec(query)
+        ]

@@ -1,0 +1,133 @@
+"""Frozen values the store hands out and takes in. SQLModel rows never leave monitor.store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.types import Alert, ConditionalState, Item, Severity, Span
+
+POLL_STATUSES = frozenset({"ok", "not_modified", "unchanged", "error"})
+DELIVERY_STATUSES = frozenset({"pending", "sent", "failed"})
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds the exclusive writer lock on this SQLite database."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedJob:
+    """A feed leased to one worker for one poll."""
+
+    id: int
+    url: str
+    name: str
+    tags: tuple[str, ...]
+    interval_seconds: float
+    state: ConditionalState
+    consecutive_failures: int
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll of a feed produced; `status` is one of POLL_STATUSES.
+
+    For "not_modified"/"unchanged", a None etag/last_modified/body_sha256 keeps the stored value
+    (a 304 often omits validators); for "ok" the given values replace the stored ones; for
+    "error" the stored values are always kept so the next poll can still be conditional.
+    """
+
+    now: datetime
+    status: str
+    http_status: int | None
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    error_kind: str | None
+    error: str | None
+    next_poll_at: datetime
+    new_items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    new_items: int
+    new_hits: int
+    new_deliveries: int
+    hit_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """A pending delivery leased to one worker."""
+
+    delivery_id: int
+    channel: str
+    attempts: int
+    alert: Alert
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    delivery_id: int
+    hit_id: int
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    created_at: datetime
+    rule_id: str
+    item_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class HitView:
+    hit_id: int
+    rule_id: str
+    rule_title: str
+    severity: Severity
+    item_title: str
+    link: str | None
+    feed_name: str
+    published: datetime | None
+    created_at: datetime
+    matched: tuple[str, ...]
+    snippet: str
+    spans: tuple[Span, ...]
+    story_id: int | None
+    corroboration: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedView:
+    id: int
+    url: str
+    name: str
+    tags: tuple[str, ...]
+    interval_seconds: float
+    active: bool
+    last_fetch_at: datetime | None
+    last_status: str | None
+    last_http_status: int | None
+    last_error_kind: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_poll_at: datetime
+    last_success_at: datetime | None
+    last_new_item_at: datetime | None
+    health_state: str
+    item_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A stored item with what a rule backtest needs to know about it."""
+
+    item_id: int
+    item: Item
+    feed_name: str
+    feed_tags: tuple[str, ...]
+    hit_rule_ids: frozenset[str]

@@ -1,0 +1,130 @@
+"""Store: the one object the rest of the monitor uses to reach the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from monitor.store import feeds as feed_ops
+from monitor.store import items as item_ops
+from monitor.store import outbox, views
+from monitor.store.db import WriterLock, make_engine, normalise_url, run_migrations, sqlite_file
+from monitor.store.records import (
+    DeliveryJob,
+    DeliveryView,
+    FeedJob,
+    FeedView,
+    HitView,
+    PollOutcome,
+    SaveResult,
+    StoredItem,
+)
+from monitor.types import FeedSpec, Item, RuleMatch
+
+
+class Store:
+    """Typed access to feeds, items, hits and the delivery outbox (SQLite or PostgreSQL).
+
+    Thread-safe: every call runs in its own short transaction on a pooled connection.
+    The store has no clock: every timestamp is passed in, as an aware datetime.
+    """
+
+    def __init__(self, engine: Engine, lock: WriterLock | None = None) -> None:
+        self._engine = engine
+        self._lock = lock
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, exclusive: bool = False) -> Store:
+        """Connect (creating a SQLite file's directory), optionally lock and migrate.
+
+        `exclusive=True` (the daemon) takes an OS lock next to a SQLite file and raises
+        StoreLockedError if another process holds it; it is a no-op on PostgreSQL, where
+        row leases coordinate several workers.
+        """
+        parsed = normalise_url(url)
+        path = sqlite_file(parsed)
+        lock = WriterLock(path) if exclusive and path is not None else None
+        try:
+            store = cls(make_engine(parsed), lock)
+            if migrate:
+                store.upgrade()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def upgrade(self) -> str:
+        """Runs `alembic upgrade head`; returns the revision the database is now at."""
+        return run_migrations(self._engine)
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    # feeds
+    def sync_feeds(self, feeds: Sequence[FeedSpec], now: datetime) -> None:
+        feed_ops.sync_feeds(self._engine, feeds, now)
+
+    def claim_feeds(self, now: datetime, worker_id: str, lease_seconds: float, limit: int,
+                    *, due_only: bool = True) -> list[FeedJob]:
+        return feed_ops.claim_feeds(self._engine, now, worker_id, lease_seconds, limit,
+                                 due_only=due_only)
+
+    def known_item_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        return feed_ops.known_item_keys(self._engine, feed_id, keys)
+
+    def record_poll(self, feed_id: int, outcome: PollOutcome) -> None:
+        feed_ops.record_poll(self._engine, feed_id, outcome)
+
+    def save_items(self, feed_id: int, items: Sequence[Item],
+                   matches: Mapping[str, Sequence[RuleMatch]],
+                   route: Callable[[RuleMatch], Sequence[str]], now: datetime) -> SaveResult:
+        return item_ops.save_items(self._engine, feed_id, items, matches, route, now)
+
+    # outbox
+    def claim_deliveries(self, now: datetime, worker_id: str, lease_seconds: float, limit: int,
+                         channels: Sequence[str] | None = None) -> list[DeliveryJob]:
+        return outbox.claim_deliveries(self._engine, now, worker_id, lease_seconds, limit,
+                                       channels)
+
+    def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        outbox.mark_sent(self._engine, delivery_id, now)
+
+    def mark_failed(self, delivery_id: int, error: str, now: datetime,
+                    retry_at: datetime | None) -> None:
+        outbox.mark_failed(self._engine, delivery_id, error, now, retry_at)
+
+    def list_deliveries(self, status: str | None = None, limit: int = 200) -> list[DeliveryView]:
+        return outbox.list_deliveries(self._engine, status, limit)
+
+    def requeue(self, delivery_ids: Sequence[int] | None, now: datetime) -> int:
+        return outbox.requeue(self._engine, delivery_ids, now)
+
+    def pending_count(self) -> int:
+        return outbox.pending_count(self._engine)
+
+    # views
+    def list_hits(self, since: datetime | None = None, rule_id: str | None = None,
+                  limit: int = 1000) -> list[HitView]:
+        return views.list_hits(self._engine, since, rule_id, limit)
+
+    def list_feeds(self) -> list[FeedView]:
+        return views.list_feeds(self._engine)
+
+    def iter_items(self, since: datetime | None = None) -> Iterator[StoredItem]:
+        return item_ops.iter_items(self._engine, since)

@@ -1,0 +1,138 @@
+"""SQLModel tables. They never leave monitor.store: queries turn rows into records.py dataclasses.
+
+The first Alembic revision (migrations/versions/0001_initial.py) must create exactly this schema;
+tests/store/test_migrations.py compares the two so they cannot drift apart.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint, false, text, true
+from sqlmodel import Field, SQLModel
+
+from monitor.store.columns import UTCDateTime
+
+# Named constraints let later Alembic revisions (batch mode on SQLite) drop or alter them by name.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _server_default(sql: str) -> dict[str, object]:
+    """DB-side defaults too, so rows inserted by hand or by later migrations get them."""
+    return {"server_default": text(sql)}
+
+
+_FALSE = {"server_default": false()}
+_TRUE = {"server_default": true()}
+
+
+class FeedRow(SQLModel, table=True):
+    __tablename__ = "feeds"
+    __table_args__ = (Index("ix_feeds_due", "active", "next_poll_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_type=Text, unique=True)
+    name: str = Field(sa_type=Text)
+    # JSON list of strings
+    tags: str = Field(default="[]", sa_type=Text, sa_column_kwargs=_server_default("'[]'"))
+    interval_seconds: float
+    active: bool = Field(default=True, sa_column_kwargs=_TRUE)
+    etag: str | None = Field(default=None, sa_type=Text)
+    last_modified: str | None = Field(default=None, sa_type=Text)
+    body_sha256: str | None = Field(default=None, max_length=64)
+    last_fetch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_new_item_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status: str | None = Field(default=None, max_length=16)  # ok|not_modified|unchanged|error
+    last_http_status: int | None = None
+    last_error_kind: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    consecutive_failures: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    next_poll_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    health_state: str = Field(
+        default="ok", max_length=16, sa_column_kwargs=_server_default("'ok'")
+    )  # ok|failing|silent
+
+
+class StoryRow(SQLModel, table=True):
+    __tablename__ = "stories"
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    title: str = Field(sa_type=Text)
+    signature: str | None = Field(default=None, sa_type=Text)
+
+
+class ItemRow(SQLModel, table=True):
+    """A stored entry. Uniqueness and lookups go through SHA-256 digests of the key and link:
+    both are feed-controlled and may be arbitrarily long, which a PostgreSQL B-tree would reject."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("feed_id", "key_sha256", name="uq_items_feed_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id")
+    key: str = Field(sa_type=Text)
+    key_sha256: str = Field(max_length=64)
+    title: str = Field(sa_type=Text)
+    summary: str = Field(sa_type=Text)
+    content: str = Field(sa_type=Text)
+    author: str | None = Field(default=None, sa_type=Text)
+    link: str | None = Field(default=None, sa_type=Text)
+    link_sha256: str | None = Field(default=None, max_length=64, index=True)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fetched_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    content_hash: str = Field(max_length=64, index=True)
+
+
+class HitRow(SQLModel, table=True):
+    __tablename__ = "hits"
+    __table_args__ = (
+        UniqueConstraint("item_id", "rule_id", name="uq_hits_item_rule"),
+        Index("ix_hits_rule_created", "rule_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="items.id")
+    rule_id: str = Field(max_length=200)
+    rule_title: str = Field(sa_type=Text)
+    severity: str = Field(max_length=16)
+    # JSON list of matched words, and JSON list of {field,start,end,text}
+    matched: str = Field(default="[]", sa_type=Text, sa_column_kwargs=_server_default("'[]'"))
+    spans: str = Field(default="[]", sa_type=Text, sa_column_kwargs=_server_default("'[]'"))
+    snippet: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    corroboration: int = Field(default=1, sa_column_kwargs=_server_default("1"))
+    suppressed: bool = Field(default=False, sa_column_kwargs=_FALSE)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """Outbox: one row per (hit, channel); workers lease pending rows and mark them sent/failed."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("hit_id", "channel", name="uq_deliveries_hit_channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hit_id: int = Field(foreign_key="hits.id")
+    channel: str = Field(max_length=200)
+    status: str = Field(
+        default="pending", max_length=16, sa_column_kwargs=_server_default("'pending'")
+    )  # pending|sent|failed
+    attempts: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    last_error: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    digest_key: str | None = Field(default=None, max_length=200, index=True)
