@@ -1,0 +1,284 @@
+"""Configuration: read once, validated, passed down as frozen values.
+
+The only place that looks at the process environment is `load_settings` (through the `environ`
+mapping its caller passes), so everything else stays testable and free of hidden inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.durations import parse_duration, parse_size
+from monitor.fetch import FetchSettings
+from monitor.redact import redact_url
+from monitor.types import ChannelSpec, FeedSpec, Severity
+from monitor.yamlsource import YamlSourceError, load_yaml
+
+DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class ConfigError(Exception):
+    """Invalid configuration; `str()` lists every problem as `file:line: key: cause`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Feed(_Strict):
+    url: str
+    name: str | None = None
+    interval: Duration | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {redact_url(value)!r}")
+        return value
+
+
+class _Channel(_Strict):
+    url: str | None = None
+    config: str | None = None
+    name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    min_severity: Severity = Severity.LOW
+    min_interval: Duration | None = None
+
+
+class _Fetch(_Strict):
+    connect_timeout: Duration = 10
+    read_timeout: Duration = 20
+    deadline: Duration = 60
+    max_bytes: Size = 10_000_000
+    max_redirects: int = Field(5, ge=0, le=20)
+    concurrency: int = Field(16, ge=1, le=512)
+    max_items: int = Field(500, ge=1)
+    user_agent: str | None = None
+
+
+class _Alerts(_Strict):
+    max_attempts: int = Field(8, ge=1, le=100)
+    retry_base: Duration = 60
+    retry_max: Duration = 6 * 3600
+    batch: int = Field(100, ge=1)
+
+
+class _Config(_Strict):
+    database: str = "sqlite:///data/monitor.db"
+    rules: str | list[str] = "rules/"
+    interval: Duration = 900
+    max_backoff: Duration = 6 * 3600
+    tick: Duration = 5
+    feeds: list[_Feed] = Field(default_factory=list)
+    notify: list[_Channel] = Field(default_factory=list)
+    fetch: _Fetch = Field(default_factory=_Fetch)
+    alerts: _Alerts = Field(default_factory=_Alerts)
+    log_format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    batch: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    config_file: Path
+    database_url: str
+    rule_paths: tuple[Path, ...]
+    default_interval_seconds: float
+    max_backoff_seconds: float
+    tick_seconds: float
+    feeds: tuple[FeedSpec, ...]
+    channels: tuple[ChannelSpec, ...]
+    channel_min_intervals: Mapping[str, float]
+    fetch: FetchSettings
+    max_items_per_feed: int
+    alerts: AlertPolicy
+    log_format: str
+
+
+def config_path(explicit: Path | None, environ: Mapping[str, str]) -> Path:
+    if explicit is not None:
+        return explicit
+    from_env = environ.get("MONITOR_CONFIG")
+    return Path(from_env) if from_env else DEFAULT_CONFIG_PATH
+
+
+def load_settings(path: Path, environ: Mapping[str, str]) -> Settings:
+    try:
+        document = load_yaml(path)
+    except YamlSourceError as exc:
+        raise ConfigError([str(exc)]) from exc
+    raw = document.data if document.data is not None else {}
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{path}:1: the configuration must be a mapping of keys"])
+    missing: list[tuple[tuple[Any, ...], str]] = []
+    expanded = _expand_env(raw, environ, (), missing)
+    problems = [
+        f"{path}:{document.line_of(loc)}: {'.'.join(map(str, loc))}: {message}"
+        for loc, message in missing
+    ]
+    try:
+        model = _Config.model_validate(expanded)
+    except ValidationError as exc:
+        for error in exc.errors():
+            location = tuple(error["loc"])
+            key = ".".join(str(part) for part in location) or "(top level)"
+            message = _clean_message(error)
+            problems.append(f"{path}:{document.line_of(location)}: {key}: {message}")
+        raise ConfigError(problems) from exc
+    if problems:
+        raise ConfigError(problems)
+    return _settings(model, path, environ, document.line_of)
+
+
+def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: Any) -> Settings:
+    problems: list[str] = []
+    feeds = _feeds(model, path, line_of, problems)
+    channels = _channels(model, path, line_of, problems)
+    if problems:
+        raise ConfigError(problems)
+    rule_paths = (model.rules,) if isinstance(model.rules, str) else tuple(model.rules)
+    user_agent = model.fetch.user_agent or FetchSettings().user_agent
+    return Settings(
+        config_file=path,
+        database_url=environ.get("MONITOR_DATABASE_URL") or model.database,
+        rule_paths=tuple(Path(p) for p in rule_paths),
+        default_interval_seconds=model.interval,
+        max_backoff_seconds=model.max_backoff,
+        tick_seconds=model.tick,
+        feeds=feeds,
+        channels=tuple(spec for spec, _ in channels),
+        channel_min_intervals={s.name: i for s, i in channels if i is not None},
+        fetch=FetchSettings(
+            user_agent=user_agent,
+            connect_timeout=model.fetch.connect_timeout,
+            read_timeout=model.fetch.read_timeout,
+            deadline=model.fetch.deadline,
+            max_redirects=model.fetch.max_redirects,
+            max_bytes=model.fetch.max_bytes,
+            concurrency=model.fetch.concurrency,
+        ),
+        max_items_per_feed=model.fetch.max_items,
+        alerts=AlertPolicy(
+            model.alerts.max_attempts,
+            model.alerts.retry_base,
+            model.alerts.retry_max,
+            model.alerts.batch,
+        ),
+        log_format=model.log_format,
+    )
+
+
+def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tuple[FeedSpec, ...]:
+    seen: set[str] = set()
+    feeds: list[FeedSpec] = []
+    for index, feed in enumerate(model.feeds):
+        if feed.url in seen:
+            line = line_of(("feeds", index, "url"))
+            problems.append(f"{path}:{line}: feeds.{index}.url: duplicate feed {feed.url}")
+            continue
+        seen.add(feed.url)
+        name = feed.name or urlsplit(feed.url).hostname or feed.url
+        interval = feed.interval or model.interval
+        feeds.append(FeedSpec(feed.url, name, interval, tuple(feed.tags)))
+    return tuple(feeds)
+
+
+def _channels(
+    model: _Config, path: Path, line_of: Any, problems: list[str]
+) -> list[tuple[ChannelSpec, float | None]]:
+    import apprise  # imported here: Apprise loads its plugins on import, only needed with channels
+
+    channels: list[tuple[ChannelSpec, float | None]] = []
+    names: set[str] = set()
+    for index, channel in enumerate(model.notify):
+        where = f"{path}:{line_of(('notify', index))}: notify.{index}"
+        if (channel.url is None) == (channel.config is None):
+            problems.append(f"{where}: give exactly one of 'url' or 'config'")
+            continue
+        target = channel.url or channel.config or ""
+        if channel.url is not None and apprise.Apprise.instantiate(channel.url) is None:
+            problems.append(f"{where}.url: Apprise does not accept {redact_url(channel.url)!r}")
+            continue
+        if channel.config is not None and not Path(channel.config).is_file():
+            problems.append(f"{where}.config: no such Apprise config file {channel.config!r}")
+            continue
+        name = channel.name or _default_channel_name(target)
+        if name in names:
+            problems.append(f"{where}.name: duplicate channel name {name!r}")
+            continue
+        names.add(name)
+        spec = ChannelSpec(
+            name=name,
+            url=target,
+            tags=tuple(channel.tags),
+            min_severity=channel.min_severity,
+            is_config_file=channel.config is not None,
+        )
+        channels.append((spec, channel.min_interval))
+    return channels
+
+
+def _default_channel_name(target: str) -> str:
+    # hashing keeps the name stable when channels are reordered, and keeps secrets out of it
+    scheme = target.split("://", 1)[0] if "://" in target else "config"
+    return f"{scheme}-{hashlib.sha256(target.encode()).hexdigest()[:8]}"
+
+
+def _expand_env(
+    value: Any,
+    environ: Mapping[str, str],
+    location: tuple[Any, ...],
+    problems: list[tuple[tuple[Any, ...], str]],
+) -> Any:
+    """Replace ${NAME} with the environment variable, so secrets stay out of the file."""
+    if isinstance(value, dict):
+        return {k: _expand_env(v, environ, (*location, k), problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, environ, (*location, i), problems) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in environ:
+            return environ[name]
+        file_variable = environ.get(f"{name}_FILE")
+        if file_variable:
+            return Path(file_variable).read_text(encoding="utf-8").strip()
+        problems.append((location, f"environment variable {name} (or {name}_FILE) is not set"))
+        return ""
+
+    return _ENV_REFERENCE.sub(substitute, value)
+
+
+def _clean_message(error: Any) -> str:
+    message = str(error.get("msg", "invalid value"))
+    if error.get("type") == "extra_forbidden":
+        return "unknown key"
+    return message.removeprefix("Value error, ")
