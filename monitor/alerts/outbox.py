@@ -1,0 +1,128 @@
+"""Deliver pending alerts from the outbox.
+
+Guarantee: at-least-once per channel. A delivery is marked sent only after its channel accepted it,
+so a crash between a successful send and `mark_sent` is the one window in which a message can be
+sent twice (after the claim's lease expires). Failures retry with exponential backoff and jitter
+until `max_attempts`, then stay as `failed` with the last error until requeued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from monitor.alerts.channels import SendOutcome
+from monitor.alerts.render import Message, render_alert
+from monitor.config import AlertPolicy
+from monitor.store import DeliveryJob, Store
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 300.0
+MAX_BATCHES_PER_RUN = 20
+
+
+class Sender(Protocol):
+    name: str
+    endpoint: str
+
+    def send(self, message: Message) -> SendOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __add__(self, other: OutboxReport) -> OutboxReport:
+        return OutboxReport(
+            self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed
+        )
+
+
+def retry_delay(attempts: int, policy: AlertPolicy, rng: random.Random) -> float | None:
+    """Seconds until the next try after `attempts` failed tries, or None when out of tries."""
+    if attempts >= policy.max_attempts:
+        return None
+    base = min(policy.retry_base_seconds * 2 ** (attempts - 1), policy.retry_max_seconds)
+    return base * rng.uniform(0.8, 1.2)
+
+
+async def deliver_pending(
+    store: Store,
+    senders: Sequence[Sender],
+    policy: AlertPolicy,
+    clock: Callable[[], datetime],
+    worker_id: str,
+    rng: random.Random | None = None,
+) -> OutboxReport:
+    """Send what is due, channel by channel in parallel threads (Apprise blocks and throttles)."""
+    by_name = {sender.name: sender for sender in senders}
+    chance = rng or random.Random()
+    report = OutboxReport()
+    for _ in range(MAX_BATCHES_PER_RUN):
+        jobs = store.claim_deliveries(
+            clock(), worker_id, LEASE_SECONDS, policy.batch, channels=tuple(by_name)
+        )
+        if not jobs:
+            break
+        grouped: dict[str, list[DeliveryJob]] = defaultdict(list)
+        for job in jobs:
+            grouped[job.channel].append(job)
+        results = await asyncio.gather(
+            *(
+                asyncio.to_thread(_drain_channel, store, by_name[name], batch, policy, clock, chance)
+                for name, batch in grouped.items()
+            )
+        )
+        for result in results:
+            report += result
+    return report
+
+
+def _drain_channel(
+    store: Store,
+    sender: Sender,
+    jobs: Sequence[DeliveryJob],
+    policy: AlertPolicy,
+    clock: Callable[[], datetime],
+    rng: random.Random,
+) -> OutboxReport:
+    report = OutboxReport()
+    for job in jobs:
+        outcome = sender.send(render_alert(job.alert))
+        now = clock()
+        if outcome.ok:
+            store.mark_sent(job.delivery_id, now)
+            log.info("alert sent", extra=_fields(job, sender))
+            report += OutboxReport(sent=1)
+            continue
+        attempts = job.attempts + 1
+        delay = retry_delay(attempts, policy, rng)
+        error = outcome.error or "failed"
+        retry_at = now + timedelta(seconds=delay) if delay is not None else None
+        store.mark_failed(job.delivery_id, error, now, retry_at)
+        if retry_at is None:
+            log.error("alert failed for good after %d attempts: %s", attempts, error,
+                      extra=_fields(job, sender))
+            report += OutboxReport(failed=1)
+        else:
+            log.warning("alert not delivered (attempt %d), retry in %.0fs: %s", attempts,
+                        delay or 0, error, extra=_fields(job, sender))
+            report += OutboxReport(retrying=1)
+    return report
+
+
+def _fields(job: DeliveryJob, sender: Sender) -> dict[str, object]:
+    return {
+        "channel": sender.name,
+        "endpoint": sender.endpoint,
+        "rule_id": job.alert.rule_id,
+        "delivery_id": job.delivery_id,
+    }

@@ -1,0 +1,89 @@
+"""Entry point: `monitor run | once | hits | feeds | alerts | rules ... | db upgrade`."""
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from monitor.cli import report_cmd, rules_cmd
+from monitor.cli.common import ConfigOption, fail, settings_or_exit
+from monitor.config import Settings
+from monitor.daemon import run_daemon
+from monitor.fetch import Fetcher
+from monitor.logs import setup_logging
+from monitor.rules import RuleLoadError
+from monitor.runtime import CycleReport, Runtime, open_runtime, parse_pool
+from monitor.store import Store, StoreLockedError
+
+app = typer.Typer(
+    help="Sanctions-violation allegation monitor: feeds → watch rules → alerts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(rules_cmd.app, name="rules")
+report_cmd.register(app)
+
+
+def _open(settings: Settings) -> Runtime:
+    try:
+        return open_runtime(settings, exclusive=True)
+    except RuleLoadError as exc:
+        fail(f"invalid rules:\n{exc}")
+    except StoreLockedError as exc:
+        fail(str(exc), code=1)
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="text or json (default: from config).")
+    ] = None,
+) -> None:
+    """Run the daemon: poll due feeds, store hits, send alerts, reload rules on change."""
+    settings = settings_or_exit(config)
+    setup_logging(log_format or settings.log_format)
+    runtime = _open(settings)
+    raise typer.Exit(run_daemon(runtime))
+
+
+@app.command()
+def once(config: ConfigOption = None) -> None:
+    """Poll every feed now, match, store, deliver pending alerts, print a summary per feed."""
+    settings = settings_or_exit(config)
+    setup_logging(settings.log_format, logging.WARNING)
+    runtime = _open(settings)
+    try:
+        report = asyncio.run(_once(runtime))
+    finally:
+        runtime.close()
+    for feed in report.feeds:
+        typer.echo(feed.summary())
+    outbox = report.outbox
+    typer.echo(f"alerts: {outbox.sent} sent, {outbox.retrying} retrying, {outbox.failed} failed")
+
+
+async def _once(runtime: Runtime) -> CycleReport:
+    with parse_pool() as executor:
+        async with Fetcher(runtime.settings.fetch) as fetcher:
+            return await runtime.cycle(fetcher, executor, due_only=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    settings = settings_or_exit(config)
+    store = Store.open(settings.database_url, migrate=False)
+    try:
+        revision = store.upgrade()
+    finally:
+        store.close()
+    typer.echo(f"database at revision {revision}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,52 @@
+"""Helpers shared by the commands: loading settings and rules with the documented exit codes."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from monitor.config import ConfigError, Settings, config_path, load_settings
+from monitor.durations import parse_duration
+from monitor.rules import RuleLoadError, RuleSet, load_rules
+
+EXIT_INVALID_INPUT = 2
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default: $MONITOR_CONFIG, else config/monitor.yaml)."),
+]
+
+
+def fail(message: str, code: int = EXIT_INVALID_INPUT) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(config: Path | None) -> Settings:
+    path = config_path(config, os.environ)
+    try:
+        return load_settings(path, os.environ)
+    except ConfigError as exc:
+        fail(f"invalid configuration:\n{exc}")
+
+
+def rules_or_exit(paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT) -> RuleSet:
+    try:
+        return load_rules(paths)
+    except RuleLoadError as exc:
+        fail(f"invalid rules:\n{exc}", code)
+
+
+def since_option(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        fail(f"--since: {exc}")
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,170 @@
+"""Read-only views and outbox maintenance: `monitor hits`, `monitor feeds`, `monitor alerts`."""
+
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from monitor.cli.common import ConfigOption, fail, settings_or_exit, since_option
+from monitor.durations import format_duration
+from monitor.runtime import utc_now
+from monitor.store import HitView, Store
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+@contextmanager
+def _store(config: Any) -> Iterator[Store]:
+    settings = settings_or_exit(config)
+    store = Store.open(settings.database_url, migrate=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def hit_record(hit: HitView) -> dict[str, Any]:
+    return {
+        "hit_id": hit.hit_id,
+        "rule_id": hit.rule_id,
+        "rule_title": hit.rule_title,
+        "severity": str(hit.severity),
+        "title": hit.item_title,
+        "link": hit.link,
+        "feed": hit.feed_name,
+        "published": _iso(hit.published),
+        "created_at": _iso(hit.created_at),
+        "matched": list(hit.matched),
+        "snippet": hit.snippet,
+        "story_id": hit.story_id,
+        "corroboration": hit.corroboration,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _short_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    typer.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _clip(text: str | None, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def hits(
+    config: ConfigOption = None,
+    since: Annotated[str | None, typer.Option(help="Only hits newer than this, e.g. 7d, 12h.")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule id.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.TABLE,
+    limit: Annotated[int, typer.Option(help="At most this many hits.")] = 1000,
+) -> None:
+    """List stored hits, newest first."""
+    window = since_option(since)
+    cutoff = utc_now() - timedelta(seconds=window) if window else None
+    with _store(config) as store:
+        found = store.list_hits(since=cutoff, rule_id=rule, limit=limit)
+    records = [hit_record(hit) for hit in found]
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    elif output is OutputFormat.CSV:
+        columns = ["hit_id", "created_at", "published", "severity", "rule_id", "feed", "title",
+                   "link", "matched", "corroboration"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for record in records:
+            writer.writerow({**record, "matched": "; ".join(record["matched"])})
+    else:
+        rows = [
+            [_short_time(h.created_at), str(h.severity), h.rule_id, _clip(h.feed_name, 20),
+             _clip(h.item_title, 60), ", ".join(h.matched[:5])]
+            for h in found
+        ]
+        print_table(["found", "severity", "rule", "feed", "title", "matched"], rows)
+        typer.echo(f"{len(found)} hits")
+
+
+def feeds(config: ConfigOption = None) -> None:
+    """Each feed's health: last fetch, status, error, failures, next poll."""
+    with _store(config) as store:
+        views = store.list_feeds()
+    now = utc_now()
+    rows = []
+    for feed in views:
+        next_poll = "-" if feed.next_poll_at is None else (
+            "due" if feed.next_poll_at <= now else f"in {format_duration((feed.next_poll_at - now).total_seconds())}"
+        )
+        status = feed.last_status or "never polled"
+        if not feed.active:
+            status = "inactive"
+        rows.append([
+            _clip(feed.name, 28), status, _short_time(feed.last_fetch_at),
+            str(feed.consecutive_failures), next_poll, str(feed.item_count),
+            _clip(f"{feed.last_error_kind}: {feed.last_error}" if feed.last_error else "", 60),
+        ])
+    print_table(["feed", "status", "last fetch", "failures", "next poll", "items", "error"], rows)
+
+
+alerts_app = typer.Typer(help="The alert outbox.", invoke_without_command=True)
+
+
+@alerts_app.callback()
+def alerts(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    status: Annotated[str | None, typer.Option(help="pending, failed or sent.")] = None,
+) -> None:
+    """List alert deliveries (newest first)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if status not in (None, "pending", "failed", "sent"):
+        fail("--status must be pending, failed or sent")
+    with _store(config) as store:
+        views = store.list_deliveries(status=status)
+    rows = [
+        [str(v.delivery_id), v.status, v.channel, str(v.attempts), v.rule_id,
+         _clip(v.item_title, 40), _short_time(v.next_attempt_at), _clip(v.last_error, 50)]
+        for v in views
+    ]
+    print_table(["id", "status", "channel", "tries", "rule", "item", "next try", "error"], rows)
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids to requeue.")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="Requeue every failed delivery.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Put failed deliveries back in the queue."""
+    if not ids and not all_failed:
+        fail("give delivery ids or --all-failed")
+    with _store(config) as store:
+        count = store.requeue(None if all_failed else ids, utc_now())
+    typer.echo(f"requeued {count} deliveries")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(hits)
+    app.command()(feeds)
+    app.add_typer(alerts_app, name="alerts")

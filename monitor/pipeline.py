@@ -1,0 +1,183 @@
+"""One poll of one feed: fetch → parse → normalize → match → store. Thin by design: each step
+lives in its own module; this file only sequences them and records the outcome on the feed."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from monitor.alerts.routing import channels_for
+from monitor.fetch import Fetcher
+from monitor.parse import FeedParseError, parse_feed
+from monitor.rules import RuleSet
+from monitor.store import FeedJob, PollOutcome, Store
+from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, ParsedFeed, RuleMatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    max_backoff_seconds: float
+    max_items_per_feed: int
+    lease_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class FeedReport:
+    feed_name: str
+    feed_url: str
+    status: str  # ok | not_modified | unchanged | error
+    items: int = 0
+    new_items: int = 0
+    new_hits: int = 0
+    error: str | None = None
+    next_poll_at: datetime | None = None
+
+    def summary(self) -> str:
+        head = f"{self.feed_name}: {self.status}"
+        if self.status == "error":
+            return f"{head} — {self.error}"
+        return f"{head}, {self.items} items, {self.new_items} new, {self.new_hits} new hits"
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        rules: Callable[[], RuleSet],
+        channels: Sequence[ChannelSpec],
+        settings: PipelineSettings,
+        clock: Callable[[], datetime],
+        parse_executor: Executor | None = None,
+    ) -> None:
+        self._store = store
+        self._fetcher = fetcher
+        self._rules = rules
+        self._channels = tuple(channels)
+        self._settings = settings
+        self._clock = clock
+        self._executor = parse_executor
+
+    async def poll_feeds(self, worker_id: str, *, due_only: bool, limit: int) -> list[FeedReport]:
+        jobs = self._store.claim_feeds(
+            self._clock(), worker_id, self._settings.lease_seconds, limit, due_only=due_only
+        )
+        return list(await asyncio.gather(*(self.poll(job) for job in jobs)))
+
+    async def poll(self, job: FeedJob) -> FeedReport:
+        try:
+            return await self._poll(job)
+        except Exception as exc:  # one feed's bug must never stop the others
+            log.exception("feed poll crashed", extra={"feed": job.name})
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            return self._record_error(job, "internal", message, None)
+
+    async def _poll(self, job: FeedJob) -> FeedReport:
+        result = await self._fetcher.fetch(job.url, job.state)
+        if not result.ok:
+            kind = str(result.error_kind)
+            return self._record_error(job, kind, result.error or "failed", result)
+        if result.not_modified:
+            return self._record_success(job, result, "not_modified", job.state.body_sha256)
+        body = result.body or b""
+        digest = hashlib.sha256(body).hexdigest()
+        if digest == job.state.body_sha256:
+            return self._record_success(job, result, "unchanged", digest)
+        try:
+            parsed = await self._parse(job, result, body)
+        except FeedParseError as exc:
+            kind = str(FetchErrorKind.NOT_A_FEED)
+            return self._record_error(job, kind, str(exc), result)
+        return self._store_items(job, result, parsed, digest)
+
+    async def _parse(self, job: FeedJob, result: FetchResult, body: bytes) -> ParsedFeed:
+        call = functools.partial(
+            parse_feed,
+            body,
+            feed_url=job.url,
+            final_url=result.final_url,
+            headers=dict(result.headers),
+            max_items=self._settings.max_items_per_feed,
+        )
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def _store_items(
+        self, job: FeedJob, result: FetchResult, parsed: ParsedFeed, digest: str
+    ) -> FeedReport:
+        known = self._store.known_item_keys(job.id, [item.key for item in parsed.items])
+        fresh = [item for item in parsed.items if item.key not in known]
+        rules = self._rules()
+        matches = {
+            item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags)
+            for item in fresh
+        }
+        now = self._clock()
+        route = self._router(rules, now.date())
+        saved = self._store.save_items(job.id, fresh, matches, route, now)
+        if parsed.warning:
+            log.info("feed parsed with a warning: %s", parsed.warning, extra={"feed": job.name})
+        return self._record_success(
+            job, result, "ok", digest, items=len(parsed.items), new_items=saved.new_items,
+            new_hits=saved.new_hits,
+        )
+
+    def _router(self, rules: RuleSet, today: date) -> Callable[[RuleMatch], Sequence[str]]:
+        def route(match: RuleMatch) -> Sequence[str]:
+            muted_until = rules.rule(match.rule_id).muted_until
+            if muted_until is not None and today <= muted_until:
+                return ()
+            return channels_for(match, self._channels)
+
+        return route
+
+    def _record_success(
+        self, job: FeedJob, result: FetchResult, status: str, digest: str | None, *,
+        items: int = 0, new_items: int = 0, new_hits: int = 0,
+    ) -> FeedReport:
+        now = self._clock()
+        next_poll = now + timedelta(seconds=job.interval_seconds)
+        self._store.record_poll(job.id, PollOutcome(
+            now=now, status=status, http_status=result.status_code,
+            etag=result.etag or job.state.etag,
+            last_modified=result.last_modified or job.state.last_modified,
+            body_sha256=digest, error_kind=None, error=None, next_poll_at=next_poll,
+            new_items=new_items,
+        ))
+        return FeedReport(job.name, job.url, status, items, new_items, new_hits, None, next_poll)
+
+    def _record_error(
+        self, job: FeedJob, kind: str, message: str, result: FetchResult | None
+    ) -> FeedReport:
+        now = self._clock()
+        delay = failure_backoff(
+            job.consecutive_failures + 1, job.interval_seconds, self._settings.max_backoff_seconds,
+            result.retry_after_seconds if result else None,
+        )
+        next_poll = now + timedelta(seconds=delay)
+        self._store.record_poll(job.id, PollOutcome(
+            now=now, status="error", http_status=result.status_code if result else None,
+            etag=job.state.etag, last_modified=job.state.last_modified,
+            body_sha256=job.state.body_sha256, error_kind=kind, error=message,
+            next_poll_at=next_poll, new_items=0,
+        ))
+        log.warning("feed failed: %s", message, extra={"feed": job.name})
+        error = f"{kind}: {message}"
+        return FeedReport(job.name, job.url, "error", error=error, next_poll_at=next_poll)
+
+
+def failure_backoff(
+    failures: int, interval: float, max_backoff: float, retry_after: float | None
+) -> float:
+    """Exponential backoff from the feed's interval, capped; a server's Retry-After wins if longer."""
+    delay = min(interval * 2 ** max(failures - 1, 0), max(max_backoff, interval))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, max(max_backoff, interval)))
+    return delay

@@ -1,0 +1,76 @@
+"""Routing, rendering, redaction and retry timing: the pure parts of alerting."""
+
+import random
+from datetime import UTC, datetime
+
+from monitor.alerts.outbox import retry_delay
+from monitor.alerts.render import render_alert
+from monitor.alerts.routing import channels_for
+from monitor.config import AlertPolicy
+from monitor.redact import redact_text, redact_url
+from monitor.types import Alert, ChannelSpec, RuleMatch, Severity
+
+
+def match(notify: tuple[str, ...] = (), severity: Severity = Severity.HIGH) -> RuleMatch:
+    return RuleMatch("r1", "Rule one", severity, notify, (), "snippet")
+
+
+CHANNELS = (
+    ChannelSpec("all", "json://a"),
+    ChannelSpec("analysts", "json://b", tags=("analysts",)),
+    ChannelSpec("admin", "json://c", tags=("admin",)),
+    ChannelSpec("urgent", "json://d", min_severity=Severity.HIGH),
+)
+
+
+def test_rule_without_tags_goes_everywhere_its_severity_allows() -> None:
+    assert channels_for(match(), CHANNELS) == ("all", "analysts", "admin", "urgent")
+    assert channels_for(match(severity=Severity.LOW), CHANNELS) == ("all", "analysts", "admin")
+
+
+def test_rule_tags_select_tagged_channels_plus_untagged_ones() -> None:
+    assert channels_for(match(("analysts",)), CHANNELS) == ("all", "analysts", "urgent")
+    assert channels_for(match(("nobody",)), CHANNELS) == ("all", "urgent")
+
+
+def test_render_contains_everything_an_analyst_needs() -> None:
+    alert = Alert(
+        hit_id=1, rule_id="dprk-russia-arms", rule_title="DPRK–Russia arms", severity=Severity.HIGH,
+        item_title="  North Korean shells\nreach Russia ", link="https://example.org/a",
+        feed_name="Wire", published=datetime(2026, 11, 27, 8, 30, tzinfo=UTC),
+        matched=("north korean", "shells", "russia"), snippet="… «North Korean» «shells» …",
+    )
+    message = render_alert(alert)
+    assert message.title == "[HIGH] DPRK–Russia arms: North Korean shells reach Russia"
+    for expected in ("https://example.org/a", "Feed: Wire", "Published: 2026-11-27 08:30 UTC",
+                     "Matched: north korean, shells, russia", "«North Korean» «shells»"):
+        assert expected in message.body
+
+
+def test_render_truncates_hostile_lengths() -> None:
+    alert = Alert(1, "r", "R", Severity.LOW, "x" * 5000, None, "F", None, (), "y" * 5000)
+    message = render_alert(alert)
+    assert len(message.title) <= 250
+    assert len(message.body) < 1000
+    assert "(no link)" in message.body and "Published: unknown" in message.body
+
+
+def test_redaction_hides_userinfo_paths_and_queries() -> None:
+    assert redact_url("mailtos://user:pw@smtp.example.org:587?pass=x") == "mailtos://smtp.example.org:587/…"
+    assert redact_url("slack://T1/B2/secret/#chan") == "slack://t1/…"
+    assert redact_url("json://127.0.0.1:8080") == "json://127.0.0.1:8080"
+    text = redact_text("failed to send to mailto://a:secret@host/x?pass=secret: refused")
+    assert "secret" not in text
+    assert "mailto://host/…" in text
+
+
+def test_retry_delay_doubles_with_jitter_and_stops() -> None:
+    policy = AlertPolicy(max_attempts=4, retry_base_seconds=60, retry_max_seconds=150, batch=10)
+    rng = random.Random(7)
+    first = retry_delay(1, policy, rng)
+    second = retry_delay(2, policy, rng)
+    third = retry_delay(3, policy, rng)
+    assert first is not None and 48 <= first <= 72
+    assert second is not None and 96 <= second <= 144
+    assert third is not None and 120 <= third <= 180  # capped at 150 before jitter
+    assert retry_delay(4, policy, rng) is None
