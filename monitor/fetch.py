@@ -1,0 +1,331 @@
+"""Fetch feeds over HTTP(S) with httpx: bounded, conditional, and never raising for network trouble.
+
+Modelled on Miniflux's fetcher: one shared client, conditional GET, a hard body cap, and every
+failure classified (`FetchErrorKind`) with a message an analyst can read. Feed servers are
+untrusted, so the body is streamed and counted *after* decompression (a gzip bomb stops at the
+cap), Retry-After is capped, and messages never carry URL credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from http import HTTPStatus
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from monitor.types import ConditionalState, FetchErrorKind, FetchResult
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+)
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_MAX_REASON_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    user_agent: str = "sanctions-monitor/0.1 (+https://github.com/sanctions-monitor)"
+    connect_timeout: float = 10
+    read_timeout: float = 20
+    deadline: float = 60  # overall wall-clock budget per feed, queueing for a slot excluded
+    max_redirects: int = 5
+    max_bytes: int = 10 * 1024 * 1024  # decoded (decompressed) body bytes
+    concurrency: int = 16
+    proxy: str | None = None  # explicit, because the client ignores proxy environment variables
+
+
+class _FetchError(Exception):
+    """Internal: a classified failure on its way to becoming a FetchResult."""
+
+    def __init__(
+        self,
+        kind: FetchErrorKind,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class Fetcher:
+    """Async context manager owning one shared `httpx.AsyncClient`.
+
+    `fetch()` is safe to call concurrently; at most `settings.concurrency` requests run at once.
+    """
+
+    def __init__(self, settings: FetchSettings | None = None) -> None:
+        self._settings = settings or FetchSettings()
+        self._semaphore = asyncio.Semaphore(self._settings.concurrency)
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        settings = self._settings
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.read_timeout,
+                write=settings.read_timeout,
+                pool=settings.deadline,
+            ),
+            limits=httpx.Limits(max_connections=settings.concurrency),
+            follow_redirects=True,
+            max_redirects=settings.max_redirects,
+            trust_env=False,  # no hidden configuration from environment variables
+            proxy=settings.proxy,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch(self, url: str, state: ConditionalState | None = None) -> FetchResult:
+        """GET `url`; never raises for network, TLS, HTTP or size problems (see `error_kind`)."""
+        if self._client is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        state = state or ConditionalState()
+        async with self._semaphore:
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(self._settings.deadline):
+                    result = await self._get(self._client, url, state)
+            except _FetchError as failure:
+                result = _failed(url, failure)
+            except TimeoutError:
+                seconds = _format_seconds(self._settings.deadline)
+                message = f"timeout: overall deadline of {seconds} exceeded"
+                result = _failed(url, _FetchError(FetchErrorKind.TIMEOUT, message))
+            except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+                result = _failed(url, _classify(exc, self._settings))
+            return replace(result, elapsed_seconds=time.monotonic() - started)
+
+    async def _get(
+        self, client: httpx.AsyncClient, url: str, state: ConditionalState
+    ) -> FetchResult:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise _FetchError(FetchErrorKind.PROTOCOL, f"unsupported URL scheme {scheme!r}")
+        async with client.stream("GET", url, headers=_conditional_headers(state)) as response:
+            final_url = strip_userinfo(str(response.url))
+            headers = _lowercase_headers(response.headers)
+            if response.status_code == 304:
+                return FetchResult(
+                    url=url,
+                    final_url=final_url,
+                    status_code=304,
+                    body=None,
+                    headers=headers,
+                    not_modified=True,
+                    etag=headers.get("etag") or state.etag,
+                    last_modified=headers.get("last-modified") or state.last_modified,
+                )
+            _raise_for_status(response)
+            body = await self._read_body(response)
+            return FetchResult(
+                url=url,
+                final_url=final_url,
+                status_code=response.status_code,
+                body=body,
+                headers=headers,
+                not_modified=False,
+                etag=headers.get("etag"),
+                last_modified=headers.get("last-modified"),
+            )
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        limit = self._settings.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit, f"Content-Length {int(declared):,}")
+        chunks: list[bytes] = []
+        received = 0
+        # aiter_bytes() yields *decoded* bytes, so compressed bombs are counted as they inflate.
+        async for chunk in response.aiter_bytes():
+            received += len(chunk)
+            if received > limit:
+                raise _too_large(limit, "stopped reading")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def strip_userinfo(url: str) -> str:
+    """Drop `user:password@` from a URL so it can appear in messages, logs and base URLs."""
+    try:
+        parts = urlsplit(url)
+        if "@" not in parts.netloc:
+            return url
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds (delta-seconds or HTTP-date), clamped to [0, 24 h]; None if absent
+    or unparsable. The cap stops a hostile server from silencing a feed indefinitely."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def _conditional_headers(state: ConditionalState) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    # Validators come from a previous (untrusted) response; only replay well-formed ones.
+    if state.etag and _is_safe_header_value(state.etag):
+        headers["If-None-Match"] = state.etag
+    if state.last_modified and _is_safe_header_value(state.last_modified):
+        headers["If-Modified-Since"] = state.last_modified
+    return headers
+
+
+def _is_safe_header_value(value: str) -> bool:
+    return len(value) <= 1024 and value.isascii() and value.isprintable()
+
+
+def _lowercase_headers(headers: httpx.Headers) -> dict[str, str]:
+    # httpx joins repeated headers with ", "; names arrive lower-cased already, lower() is a guard.
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    message = f"HTTP {code} {_reason(response)}".rstrip()
+    retry_after = None
+    if code in _RETRY_AFTER_STATUSES:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if retry_after is not None:
+            message += f" (retry after {_format_seconds(retry_after)})"
+    raise _FetchError(
+        FetchErrorKind.HTTP_STATUS, message, status_code=code, retry_after=retry_after
+    )
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        # Unknown code: the server's own reason phrase, trimmed because it is untrusted text.
+        phrase = "".join(ch for ch in response.reason_phrase if ch.isprintable())
+        return phrase[:_MAX_REASON_CHARS]
+
+
+def _too_large(limit: int, detail: str) -> _FetchError:
+    return _FetchError(
+        FetchErrorKind.TOO_LARGE, f"body exceeds {limit / (1024 * 1024):.1f} MB ({detail})"
+    )
+
+
+def _classify(exc: Exception, settings: FetchSettings) -> _FetchError:
+    """Map an httpx/OS exception onto a FetchErrorKind and a readable, credential-free message."""
+    detail = _describe(exc)
+    if isinstance(exc, httpx.TooManyRedirects):
+        last = strip_userinfo(str(exc.request.url))
+        message = f"more than {settings.max_redirects} redirects (loop?), last was {last}"
+        return _FetchError(FetchErrorKind.TOO_MANY_REDIRECTS, message)
+    if isinstance(exc, httpx.TimeoutException):
+        return _FetchError(FetchErrorKind.TIMEOUT, _timeout_message(exc, settings))
+    causes = list(_causes(exc))
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return _FetchError(FetchErrorKind.DNS, f"name resolution failed: {detail}")
+    if any(isinstance(cause, ssl.SSLError) for cause in causes):
+        return _FetchError(FetchErrorKind.TLS, f"TLS error: {detail}")
+    if isinstance(exc, httpx.ConnectError | httpx.ReadError | httpx.WriteError | OSError):
+        return _FetchError(FetchErrorKind.CONNECT, f"connection failed: {detail}")
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return _FetchError(FetchErrorKind.PROTOCOL, f"unsupported protocol: {detail}")
+    if isinstance(exc, httpx.DecodingError):
+        return _FetchError(FetchErrorKind.PROTOCOL, f"could not decode body: {detail}")
+    if isinstance(exc, httpx.InvalidURL | ValueError):
+        return _FetchError(FetchErrorKind.PROTOCOL, f"invalid URL: {detail}")
+    return _FetchError(FetchErrorKind.PROTOCOL, f"HTTP protocol error: {detail}")
+
+
+def _timeout_message(exc: httpx.TimeoutException, settings: FetchSettings) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timeout: could not connect within {_format_seconds(settings.connect_timeout)}"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"timeout: no data for {_format_seconds(settings.read_timeout)} while reading"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "timeout: no free connection in the pool"
+    return f"timeout: could not send the request within {_format_seconds(settings.read_timeout)}"
+
+
+def _describe(exc: BaseException) -> str:
+    """The first non-empty message along the cause chain (httpx often wraps a bare OSError)."""
+    for cause in _causes(exc):
+        text = str(cause).strip()
+        if text:
+            return strip_userinfo(text)
+    return type(exc).__name__
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it was raised from, guarding against cycles."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _failed(url: str, failure: _FetchError) -> FetchResult:
+    return FetchResult(
+        url=url,
+        final_url=strip_userinfo(url),
+        status_code=failure.status_code,
+        body=None,
+        headers={},
+        not_modified=False,
+        etag=None,
+        last_modified=None,
+        error_kind=failure.kind,
+        error=failure.message,
+        retry_after_seconds=failure.retry_after,
+    )
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds:g} s"
+
+
+__all__ = ["FetchSettings", "Fetcher", "parse_retry_after", "strip_userinfo"]
