@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import StatementError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
@@ -98,6 +99,11 @@ def _session(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             try:
                 yield session
                 session.commit()
+            except StatementError as error:
+                session.rollback()
+                if isinstance(error.orig, ValueError):  # e.g. a naive datetime: caller's bug
+                    raise error.orig from error
+                raise
             except BaseException:
                 session.rollback()
                 raise

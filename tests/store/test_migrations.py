@@ -1,0 +1,114 @@
+"""Migrations: from an empty database, idempotent, and identical to the SQLModel tables."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from conftest import require_postgres
+from sqlmodel import SQLModel
+from store_factories import temporary_pg_database
+
+import monitor.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from monitor.store import Store
+
+EXPECTED_TABLES = {"feeds", "stories", "items", "hits", "deliveries", "alembic_version"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'dir' / 'monitor.db'}"
+        return
+    require_postgres()
+    with temporary_pg_database() as url:
+        yield url
+
+
+def _table_names(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_open_without_migrate_leaves_database_empty(empty_url: str) -> None:
+    store = Store.open(empty_url, migrate=False)
+    try:
+        assert _table_names(empty_url) == set()
+        assert store.upgrade() == "0001"
+    finally:
+        store.close()
+    assert _table_names(empty_url) == EXPECTED_TABLES
+
+
+def test_upgrade_is_idempotent(empty_url: str) -> None:
+    with Store.open(empty_url) as store:
+        assert store.upgrade() == "0001"
+        assert store.upgrade() == "0001"
+    with Store.open(empty_url) as reopened:
+        assert reopened.list_feeds() == []
+
+
+def test_migrated_schema_matches_the_tables(empty_url: str) -> None:
+    Store.open(empty_url).close()
+    engine = sa.create_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
+
+
+def test_dialect_reports_backend(empty_url: str) -> None:
+    with Store.open(empty_url) as store:
+        assert store.dialect == empty_url.split(":")[0].split("+")[0]
+
+
+def test_sqlite_creates_parent_dir_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "monitor.db"
+    Store.open(f"sqlite:///{path}").close()
+    assert path.is_file()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_workers_migrating_at_once_on_postgresql_all_succeed() -> None:
+    """Several workers starting together must not race each other's CREATE TABLEs."""
+    require_postgres()
+    with temporary_pg_database() as url:
+        start = threading.Barrier(4)
+        revisions: list[str] = []
+        errors: list[BaseException] = []
+
+        def open_and_migrate() -> None:
+            start.wait()
+            try:
+                store = Store.open(url, migrate=False)
+                try:
+                    revisions.append(store.upgrade())
+                finally:
+                    store.close()
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_and_migrate) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert revisions == ["0001"] * 4
