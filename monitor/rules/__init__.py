@@ -1,0 +1,31 @@
+"""Watch rules: parse, compile and match Boolean/proximity queries against item text.
+
+Pure apart from ``load_rules`` (reads files). See docs/rules.md for the rule language.
+"""
+
+from monitor.rules.compile import compile_rules, compile_text
+from monitor.rules.errors import RuleError, RuleLoadError
+from monitor.rules.explain import ExplainNode, Explanation
+from monitor.rules.loader import load_rules
+from monitor.rules.model import REALERT_CHOICES, Rule
+from monitor.rules.ruleset import RuleSet
+from monitor.rules.source import RuleFile, parse_rule_text
+from monitor.types import RuleMatch, Severity, Span
+
+__all__ = [
+    "REALERT_CHOICES",
+    "ExplainNode",
+    "Explanation",
+    "Rule",
+    "RuleError",
+    "RuleFile",
+    "RuleLoadError",
+    "RuleMatch",
+    "RuleSet",
+    "Severity",
+    "Span",
+    "compile_rules",
+    "compile_text",
+    "load_rules",
+    "parse_rule_text",
+]

@@ -1,0 +1,224 @@
+"""Evaluates a query tree against one item's text, word by word.
+
+Semantics (the naive matcher in naive.py implements the same, independently, with regexes):
+
+* A literal occurs at word position i of a field when its words equal (or, for a prefix word,
+  start) the field's words i, i+1, ... (case-folded unless case-sensitive).
+* ``A NEAR/n B``: an occurrence of A and one of B in the same field, not overlapping, with at
+  most n other words between them. ONEAR also needs A's occurrence to end before B's starts.
+  The occurrence of a NEAR is the stretch from the first to the last of its words, so NEARs nest.
+* Evidence ("spans"): every occurrence of every literal that contributed — all occurrences of
+  a matched literal, of matched OR branches, of AND children, and of the pairs that satisfied a
+  NEAR; nothing under NOT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import assert_never
+
+from monitor.rules.syntax import (
+    FIELDS,
+    AliasRef,
+    And,
+    FieldScope,
+    Literal,
+    Near,
+    Node,
+    Not,
+    Or,
+    WordPattern,
+)
+from monitor.rules.text import WORD_RE, mask_possessives, word_spans
+
+# (first word, end word exclusive, the literal word stretches inside it)
+Occurrence = tuple[int, int, tuple[tuple[int, int], ...]]
+# (field, first word, end word exclusive)
+WordSpan = tuple[str, int, int]
+
+
+class FieldText:
+    """One field's text split into words once, with lazily built lookup tables."""
+
+    __slots__ = (
+        "_char_spans",
+        "_exact",
+        "_folded_index",
+        "folded",
+        "folded_text",
+        "masked",
+        "text",
+        "words",
+    )
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.masked = mask_possessives(text)
+        self.words: list[str] = WORD_RE.findall(self.masked)
+        # Lower-casing the joined words equals lower-casing each word; one C call is faster.
+        self.folded_text = " ".join(self.words).lower()
+        self.folded: list[str] = self.folded_text.split()
+        self._folded_index: dict[str, list[int]] | None = None
+        self._exact: dict[str, list[int]] | None = None
+        self._char_spans: list[tuple[int, int]] | None = None
+
+    def index(self, case_sensitive: bool) -> dict[str, list[int]]:
+        """Word → positions, in original case or case-folded."""
+        if case_sensitive:
+            if self._exact is None:
+                self._exact = _positions(self.words)
+            return self._exact
+        if self._folded_index is None:
+            self._folded_index = _positions(self.folded)
+        return self._folded_index
+
+    def char_span(self, first: int, end: int) -> tuple[int, int]:
+        """Character offsets in the original text of words first..end-1."""
+        if self._char_spans is None:
+            self._char_spans = word_spans(self.masked)
+        return self._char_spans[first][0], self._char_spans[end - 1][1]
+
+
+def _positions(words: list[str]) -> dict[str, list[int]]:
+    table: dict[str, list[int]] = {}
+    for position, word in enumerate(words):
+        table.setdefault(word, []).append(position)
+    return table
+
+
+class ItemText:
+    """The three text fields of one item, tokenized on demand."""
+
+    __slots__ = ("_cache", "fields")
+
+    def __init__(self, fields: Mapping[str, str] | dict[str, FieldText]) -> None:
+        self.fields: dict[str, FieldText] = {
+            name: value if isinstance(value, FieldText) else FieldText(value)
+            for name, value in fields.items()
+            if name in FIELDS
+        }
+        for name in FIELDS:
+            self.fields.setdefault(name, FieldText(""))
+        self._cache: dict[tuple[object, str], list[int]] = {}
+
+    def starts(self, literal: Literal, field: str) -> list[int]:
+        """Word positions in ``field`` where ``literal`` begins (cached per literal)."""
+        key = (literal.key(), field)
+        found = self._cache.get(key)
+        if found is None:
+            found = _find(literal, self.fields[field])
+            self._cache[key] = found
+        return found
+
+
+def _find(literal: Literal, field: FieldText) -> list[int]:
+    first = literal.words[0]
+    index = field.index(literal.case_sensitive)
+    if first.prefix:
+        starts = sorted(p for word, ps in index.items() if word.startswith(first.text) for p in ps)
+    else:
+        starts = index.get(first.text, [])
+    if len(literal.words) == 1:
+        return starts
+    words = field.words if literal.case_sensitive else field.folded
+    rest = literal.words[1:]
+    return [s for s in starts if _continues(words, s + 1, rest)]
+
+
+def _continues(words: list[str], at: int, rest: tuple[WordPattern, ...]) -> bool:
+    if at + len(rest) > len(words):
+        return False
+    for offset, pattern in enumerate(rest):
+        word = words[at + offset]
+        if not (word.startswith(pattern.text) if pattern.prefix else word == pattern.text):
+            return False
+    return True
+
+
+def holds(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> bool:
+    """Whether ``node`` is true for the item, looking only at the ``scope`` fields."""
+    if isinstance(node, Literal):
+        return any(item.starts(node, field) for field in scope)
+    if isinstance(node, AliasRef):
+        assert node.expansion is not None, "aliases are resolved before evaluation"
+        return holds(node.expansion, item, scope)
+    if isinstance(node, Not):
+        return not holds(node.child, item, scope)
+    if isinstance(node, And):
+        return all(holds(child, item, scope) for child in node.children)
+    if isinstance(node, Or):
+        return any(holds(child, item, scope) for child in node.children)
+    if isinstance(node, Near):
+        return any(near_pairs(node, item, field) for field in scope)
+    if isinstance(node, FieldScope):
+        return node.field in scope and holds(node.child, item, (node.field,))
+    assert_never(node)
+
+
+def occurrences(node: Node, item: ItemText, field: str) -> list[Occurrence]:
+    """Where a positional node (see syntax.is_positional) occurs in one field."""
+    if isinstance(node, Literal):
+        size = len(node.words)
+        return [(s, s + size, ((s, s + size),)) for s in item.starts(node, field)]
+    if isinstance(node, AliasRef):
+        assert node.expansion is not None, "aliases are resolved before evaluation"
+        return occurrences(node.expansion, item, field)
+    if isinstance(node, Or):
+        found: dict[Occurrence, None] = {}
+        for child in node.children:
+            found.update(dict.fromkeys(occurrences(child, item, field)))
+        return list(found)
+    if isinstance(node, FieldScope):
+        return occurrences(node.child, item, field) if node.field == field else []
+    if isinstance(node, Near):
+        return near_pairs(node, item, field)
+    raise TypeError(f"{type(node).__name__} has no word positions")
+
+
+def near_pairs(node: Near, item: ItemText, field: str) -> list[Occurrence]:
+    """Every qualifying (left, right) pair in ``field``, as one combined occurrence each."""
+    lefts = occurrences(node.left, item, field)
+    if not lefts:
+        return []
+    rights = occurrences(node.right, item, field)
+    pairs: list[Occurrence] = []
+    for left in lefts:
+        for right in rights:
+            if is_near(left[0], left[1], right[0], right[1], node.distance, node.ordered):
+                combined = (min(left[0], right[0]), max(left[1], right[1]), left[2] + right[2])
+                pairs.append(combined)
+    return pairs
+
+
+def is_near(
+    a_start: int, a_end: int, b_start: int, b_end: int, distance: int, ordered: bool
+) -> bool:
+    """At most ``distance`` words between [a_start, a_end) and [b_start, b_end), no overlap."""
+    if a_end <= b_start:
+        return b_start - a_end <= distance
+    if ordered or b_end > a_start:
+        return False
+    return a_start - b_end <= distance
+
+
+def evidence(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> set[WordSpan]:
+    """Word stretches of every literal occurrence that made a (true) node true."""
+    if isinstance(node, Literal):
+        size = len(node.words)
+        return {(f, s, s + size) for f in scope for s in item.starts(node, f)}
+    if isinstance(node, AliasRef):
+        assert node.expansion is not None, "aliases are resolved before evaluation"
+        return evidence(node.expansion, item, scope)
+    if isinstance(node, Not):
+        return set()
+    if isinstance(node, And | Or):
+        found: set[WordSpan] = set()
+        for child in node.children:
+            if holds(child, item, scope):
+                found |= evidence(child, item, scope)
+        return found
+    if isinstance(node, Near):
+        return {(f, s, e) for f in scope for pair in near_pairs(node, item, f) for s, e in pair[2]}
+    if isinstance(node, FieldScope):
+        return evidence(node.child, item, (node.field,)) if node.field in scope else set()
+    assert_never(node)

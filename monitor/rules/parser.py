@@ -1,0 +1,213 @@
+"""Recursive-descent parser: query text → typed tree (syntax.py).
+
+Precedence, tightest first: NOT, then NEAR/ONEAR (left-associative), then AND, then OR.
+Adjacent terms without an operator are an error (never an implicit AND).
+"""
+
+from __future__ import annotations
+
+from monitor.rules.lexer import Kind, QuerySyntaxError, Token, tokenize_query
+from monitor.rules.syntax import (
+    AliasRef,
+    And,
+    FieldScope,
+    Literal,
+    Near,
+    Node,
+    Not,
+    Or,
+    WordPattern,
+    is_positional,
+    matches_empty,
+)
+from monitor.rules.text import fold, words
+
+MIN_PREFIX = 3
+_MAX_DEPTH = 64
+_OPERAND = "a term, phrase, @alias or '('"
+_STARTS_OPERAND = {Kind.WORD, Kind.PHRASE, Kind.ALIAS, Kind.FIELD, Kind.LPAREN, Kind.NOT}
+
+
+def parse_query(text: str, *, allow_negative: bool = False) -> Node:
+    """Parse one query. Unless ``allow_negative``, a query that would match a text containing
+    none of its words (only NOT terms) is rejected. Raises QuerySyntaxError."""
+    node = _Parser(tokenize_query(text)).parse()
+    if not allow_negative and matches_empty(node):
+        raise QuerySyntaxError(
+            "query would match items that contain none of its words (NOT without a required "
+            "term); combine NOT with AND and a term that must occur",
+            0,
+        )
+    return node
+
+
+def make_literal(source: str, pos: int, *, case_sensitive: bool, quoted: bool) -> Literal:
+    """Build a literal from written text: several words make a phrase; a trailing * on a word
+    makes it a prefix. ``pos`` is the offset of ``source`` in the query, for errors."""
+    body_start = pos + (1 if case_sensitive else 0) + (1 if quoted else 0)
+    body = source[body_start - pos : len(source) - (1 if quoted else 0)]
+    patterns: list[WordPattern] = []
+    offset = 0
+    for piece in body.split():
+        offset = body.index(piece, offset)
+        patterns.extend(_piece_patterns(piece, body_start + offset, case_sensitive))
+        offset += len(piece)
+    if not patterns:
+        raise QuerySyntaxError(f'"{source}" has no letters or digits to match', pos)
+    if len(patterns) == 1 and patterns[0].prefix and len(patterns[0].text) < MIN_PREFIX:
+        # A lone short prefix (un*, eu*) matches a large share of all words.
+        raise QuerySyntaxError(f"'*' needs at least {MIN_PREFIX} letters or digits before it", pos)
+    return Literal(tuple(patterns), case_sensitive, source, pos)
+
+
+def _piece_patterns(piece: str, pos: int, case_sensitive: bool) -> list[WordPattern]:
+    core = piece.rstrip("*")
+    prefix = core != piece
+    star = core.find("*")
+    if star >= 0 or len(piece) - len(core) > 1:
+        where = star if star >= 0 else len(core) + 1
+        raise QuerySyntaxError("'*' is only allowed once, at the end of a word", pos + where)
+    found = words(core)
+    if not found:
+        raise QuerySyntaxError(f'"{piece}" has no letters or digits to match', pos)
+    texts = found if case_sensitive else [fold(w) for w in found]
+    patterns = [WordPattern(w) for w in texts]
+    patterns[-1] = WordPattern(texts[-1], prefix)
+    return patterns
+
+
+def _missing_operand(token: Token, before: Token | None) -> QuerySyntaxError:
+    if token.kind is Kind.RPAREN:
+        return QuerySyntaxError("unexpected ')'", token.pos)
+    if before is None:
+        return QuerySyntaxError(
+            f'expected {_OPERAND} at the start, found "{token.source}"', token.pos
+        )
+    return QuerySyntaxError(f'expected {_OPERAND} after "{before.source}"', token.pos)
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token]) -> None:
+        self._tokens = tokens
+        self._index = 0
+        self._depth = 0
+        self._scope: str | None = None
+
+    def parse(self) -> Node:
+        if self._peek().kind is Kind.EOF:
+            raise QuerySyntaxError("query is empty", 0)
+        node = self._or()
+        self._expect_end(self._peek())
+        return node
+
+    def _peek(self) -> Token:
+        return self._tokens[self._index]
+
+    def _previous(self) -> Token | None:
+        return self._tokens[self._index - 1] if self._index > 0 else None
+
+    def _advance(self) -> Token:
+        token = self._tokens[self._index]
+        if token.kind is not Kind.EOF:
+            self._index += 1
+        return token
+
+    def _or(self) -> Node:
+        children = [self._and()]
+        while self._peek().kind is Kind.OR:
+            self._advance()
+            children.append(self._and())
+        return children[0] if len(children) == 1 else Or(tuple(children), children[0].pos)
+
+    def _and(self) -> Node:
+        children = [self._proximity()]
+        while self._peek().kind is Kind.AND:
+            self._advance()
+            children.append(self._proximity())
+        return children[0] if len(children) == 1 else And(tuple(children), children[0].pos)
+
+    def _proximity(self) -> Node:
+        left = self._unary()
+        while self._peek().kind is Kind.NEAR:
+            operator = self._advance()
+            right = self._unary()
+            for operand in (left, right):
+                self._check_near_operand(operator, operand)
+            left = Near(left, right, operator.distance, operator.ordered, left.pos)
+        return left
+
+    def _check_near_operand(self, operator: Token, operand: Node) -> None:
+        if not is_positional(operand):
+            name = "ONEAR" if operator.ordered else "NEAR"
+            raise QuerySyntaxError(
+                f"{name} works on terms, phrases, @aliases and (x OR y) groups of them; "
+                "use parentheses to combine it with AND/NOT",
+                operand.pos,
+            )
+
+    def _unary(self) -> Node:
+        if self._peek().kind is Kind.NOT:
+            operator = self._advance()
+            return Not(self._unary(), operator.pos)
+        return self._primary()
+
+    def _primary(self) -> Node:
+        before = self._previous()
+        token = self._advance()
+        if token.kind is Kind.LPAREN:
+            return self._group(token)
+        if token.kind is Kind.FIELD:
+            return self._field(token)
+        if token.kind in (Kind.WORD, Kind.PHRASE):
+            quoted = token.kind is Kind.PHRASE
+            return make_literal(
+                token.source, token.pos, case_sensitive=token.case_sensitive, quoted=quoted
+            )
+        if token.kind is Kind.ALIAS:
+            return AliasRef(token.value, token.pos)
+        raise _missing_operand(token, before)
+
+    def _group(self, opening: Token) -> Node:
+        self._depth += 1
+        if self._depth > _MAX_DEPTH:
+            raise QuerySyntaxError("parentheses are nested too deeply", opening.pos)
+        node = self._or()
+        closing = self._peek()
+        if closing.kind is not Kind.RPAREN:
+            self._expect_end(closing)
+        self._advance()
+        self._depth -= 1
+        return node
+
+    def _field(self, token: Token) -> Node:
+        if self._scope is not None and self._scope != token.value:
+            raise QuerySyntaxError(
+                f'"{token.source}" inside "{self._scope}:" can never match', token.pos
+            )
+        outer, self._scope = self._scope, token.value
+        child = self._primary()
+        self._scope = outer
+        return FieldScope(token.value, child, token.pos)
+
+    def _expect_end(self, token: Token) -> None:
+        """After a complete expression: explain what should have come instead of ``token``."""
+        closing = self._depth > 0
+        if token.kind is Kind.EOF and not closing:
+            return
+        previous = self._previous()
+        after = f'"{previous.source}"' if previous is not None else "the start"
+        if token.kind is Kind.EOF:
+            raise QuerySyntaxError(f"expected ')' after {after}", token.pos)
+        if token.kind is Kind.RPAREN:
+            raise QuerySyntaxError("unexpected ')' (no matching '(')", token.pos)
+        expected = "AND, OR or ')'" if closing else "AND or OR"
+        if token.kind is Kind.NOT:
+            raise QuerySyntaxError(
+                f'expected {expected} before NOT; did you mean "AND NOT"?', token.pos
+            )
+        if token.kind in _STARTS_OPERAND:
+            hint = ""
+            if previous is not None and previous.kind is Kind.WORD and token.kind is Kind.WORD:
+                hint = f'; did you mean "{previous.source} {token.source}" as a phrase?'
+            raise QuerySyntaxError(f"expected {expected} between terms{hint}", token.pos)
+        raise QuerySyntaxError(f"expected {expected} after {after}", token.pos)

@@ -1,0 +1,145 @@
+"""One multi-pattern prefilter for all rules: which rules could possibly match this item?
+
+For every rule we derive *requirement groups* from its query: sets of word keys such that the
+rule can only match if at least one key of every group occurs in the item (a key is a
+case-folded word, or ``prefix*``). Example: ``@dprk AND (missile* OR artillery)`` needs
+{north, dprk, noko, pyongyang, kim} and {missile*, artillery}.
+
+Per item: the folded words of all fields form a set (exact keys are one C-level set
+intersection); prefix keys are found in one Aho–Corasick pass over the words joined by spaces.
+A rule is a candidate when its cheapest ("anchor") group is hit; candidates then need every
+other group hit before the real evaluation runs. This is a necessary condition only, so the
+result is identical to evaluating every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from typing import assert_never
+
+import ahocorasick
+
+from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or, literals
+from monitor.rules.text import fold
+
+Group = frozenset[str]
+_MAX_CHECKED_GROUPS = 6
+
+# Words so frequent in news text that they make poor anchors (selectivity heuristic only).
+_COMMON_WORDS = """
+a about after again against all also an and any are as at be because been before being between
+both but by can could did do does down during each few for from further had has have he her here
+him his how i if in into is it its just more most new no nor not now of off on once one only or
+other our out over own said same says she should so some such than that the their them then there
+these they this those through to too two under until up very was we were what when where which
+while who whom why will with would year years you your people government state first last week
+time told may world news report
+"""
+_COMMON = frozenset(_COMMON_WORDS.split())
+
+
+def key_of(word: str, prefix: bool, case_sensitive: bool) -> str:
+    folded = fold(word) if case_sensitive else word
+    return folded + "*" if prefix else folded
+
+
+def key_cost(key: str) -> float:
+    """Rough expected frequency of a key: common words and short prefixes cost more."""
+    word = key.rstrip("*")
+    cost = 50.0 if word in _COMMON else 1.0 + 8.0 / max(len(word), 1)
+    if key.endswith("*"):
+        cost *= 2.0 + 8.0 / max(len(word), 1)
+    return cost
+
+
+def group_cost(group: AbstractSet[str]) -> float:
+    return sum(key_cost(key) for key in group)
+
+
+def requirements(node: Node) -> list[Group]:
+    """Groups that must all be hit for ``node`` to be true ([] means: no requirement known)."""
+    if isinstance(node, Literal):
+        return [frozenset({key_of(w.text, w.prefix, node.case_sensitive)}) for w in node.words]
+    if isinstance(node, AliasRef):
+        return requirements(node.expansion) if node.expansion is not None else []
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, And):
+        return [group for child in node.children for group in requirements(child)]
+    if isinstance(node, Near):
+        return requirements(node.left) + requirements(node.right)
+    if isinstance(node, FieldScope):
+        return requirements(node.child)
+    if isinstance(node, Or):
+        union: set[str] = set()
+        for child in node.children:
+            groups = requirements(child)
+            if not groups:
+                return []
+            union |= min(groups, key=group_cost)
+        return [frozenset(union)]
+    assert_never(node)
+
+
+def rule_groups(query: Node) -> list[Group]:
+    """Requirement groups of a whole query, cheapest first, never empty.
+
+    Fallback when the structure gives none (e.g. ``NOT NOT x``): queries are checked not to
+    match a text without any of their words, so "some word of some literal" is necessary."""
+    groups = set(requirements(query))
+    if not groups:
+        groups = {
+            frozenset(
+                min((key_of(w.text, w.prefix, lit.case_sensitive) for w in lit.words), key=key_cost)
+                for lit in literals(query)
+            )
+        }
+    # A group that contains another group is implied by it.
+    kept = [g for g in groups if not any(other < g for other in groups)]
+    return sorted(kept, key=lambda g: (group_cost(g), sorted(g)))
+
+
+class Prefilter:
+    """Candidate rule indexes for an item, from all rules' requirement groups."""
+
+    def __init__(self, queries: Sequence[Node]) -> None:
+        self._word_anchor: dict[str, list[int]] = {}
+        self._prefix_anchor: dict[str, list[int]] = {}
+        self._checks: list[tuple[Group, ...]] = []
+        prefixes: set[str] = set()
+        for index, query in enumerate(queries):
+            groups = rule_groups(query)
+            for key in groups[0]:
+                table = self._prefix_anchor if key.endswith("*") else self._word_anchor
+                table.setdefault(key, []).append(index)
+            self._checks.append(tuple(groups[1 : 1 + _MAX_CHECKED_GROUPS]))
+            prefixes.update(key for group in groups for key in group if key.endswith("*"))
+        self._automaton = ahocorasick.Automaton() if prefixes else None
+        if self._automaton is not None:
+            for key in prefixes:
+                self._automaton.add_word(" " + key[:-1], key)
+            self._automaton.make_automaton()
+
+    def candidates(self, folded_texts: Iterable[str]) -> list[int]:
+        """Rule indexes (ascending) that may match; ``folded_texts`` are the fields' words,
+        case-folded and joined by single spaces."""
+        texts = [text for text in folded_texts if text]
+        if not texts:
+            return []
+        present = set(" ".join(texts).split())
+        prefixes: set[str] = set()
+        if self._automaton is not None:
+            stream = " " + "  ".join(texts) + " "
+            prefixes = {key for _, key in self._automaton.iter(stream)}
+        found: set[int] = set()
+        for word in present & self._word_anchor.keys():
+            found.update(self._word_anchor[word])
+        for key in prefixes & self._prefix_anchor.keys():
+            found.update(self._prefix_anchor[key])
+        checks = self._checks
+        return sorted(
+            index
+            for index in found
+            if all(not (g.isdisjoint(present) and g.isdisjoint(prefixes)) for g in checks[index])
+        )

@@ -1,0 +1,132 @@
+"""The compiled, immutable set of rules that the pipeline matches items against."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from monitor.rules.evaluate import ItemText, WordSpan, evidence, holds
+from monitor.rules.explain import Explanation, explain_node
+from monitor.rules.model import Rule
+from monitor.rules.prefilter import Prefilter
+from monitor.rules.snippet import make_snippet
+from monitor.rules.syntax import FIELDS, Node
+from monitor.rules.text import fold
+from monitor.types import RuleMatch, Span
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: Rule
+    query: Node  # aliases resolved
+    exclude: Node | None
+
+    def feed_allowed(self, feed_name: str | None, feed_tags: Sequence[str]) -> bool:
+        """No ``feeds`` list: every feed. Otherwise the item's feed name or one of its tags
+        must be listed (case-insensitive); an item without feed name and tags is blocked."""
+        if not self.rule.feeds:
+            return True
+        wanted = {fold(name) for name in self.rule.feeds}
+        offered = ([feed_name] if feed_name else []) + list(feed_tags)
+        return any(fold(name) in wanted for name in offered)
+
+
+class RuleSet:
+    """Compiled rules. Immutable after construction, so one instance can serve many threads;
+    every call works on its own per-item state."""
+
+    __slots__ = ("_active", "_by_id", "_prefilter", "rules")
+
+    def __init__(self, compiled: Sequence[CompiledRule]) -> None:
+        self.rules: tuple[Rule, ...] = tuple(c.rule for c in compiled)
+        self._by_id = {c.rule.id: c for c in compiled}
+        self._active = tuple(
+            sorted((c for c in compiled if c.rule.enabled), key=lambda c: c.rule.id)
+        )
+        self._prefilter = Prefilter([c.query for c in self._active])
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id; KeyError if there is none."""
+        return self._by_id[rule_id].rule
+
+    def match(
+        self,
+        fields: Mapping[str, str],
+        *,
+        feed_name: str | None = None,
+        feed_tags: Sequence[str] = (),
+    ) -> tuple[RuleMatch, ...]:
+        """Enabled rules whose query holds, whose exclude does not, and whose feeds filter lets
+        the item through; sorted by rule id. ``fields``: title/summary/content plain text."""
+        item = ItemText(fields)
+        candidates = self._prefilter.candidates(f.folded_text for f in item.fields.values())
+        found = []
+        for index in candidates:
+            compiled = self._active[index]
+            if not compiled.feed_allowed(feed_name, feed_tags):
+                continue
+            if not holds(compiled.query, item):
+                continue
+            if compiled.exclude is not None and holds(compiled.exclude, item):
+                continue
+            found.append(_rule_match(compiled.rule, item, evidence(compiled.query, item)))
+        return tuple(found)
+
+    def explain(
+        self,
+        rule_id: str,
+        fields: Mapping[str, str],
+        *,
+        feed_name: str | None = None,
+        feed_tags: Sequence[str] = (),
+    ) -> Explanation:
+        """Why ``rule_id`` did or did not match; ``matched`` equals what match() decides."""
+        compiled = self._by_id[rule_id]
+        item = ItemText(fields)
+        query = explain_node(compiled.query, item)
+        exclude = explain_node(compiled.exclude, item) if compiled.exclude is not None else None
+        excluded = exclude is not None and exclude.matched
+        allowed = compiled.feed_allowed(feed_name, feed_tags)
+        enabled = compiled.rule.enabled
+        return Explanation(
+            rule_id=rule_id,
+            matched=enabled and allowed and query.matched and not excluded,
+            query=query,
+            exclude=exclude,
+            excluded=excluded,
+            enabled=enabled,
+            feeds=compiled.rule.feeds,
+            feed_allowed=allowed,
+            feed_name=feed_name,
+            feed_tags=tuple(feed_tags),
+        )
+
+    def query_tree(self, rule_id: str) -> Node:
+        """The compiled query (aliases resolved), e.g. for tools that display rules."""
+        return self._by_id[rule_id].query
+
+
+def spans_of(item: ItemText, found: set[WordSpan]) -> tuple[Span, ...]:
+    """Word stretches → character spans, in field order then position."""
+    spans = []
+    for field, first, end in sorted(found, key=lambda s: (FIELDS.index(s[0]), s[1], s[2])):
+        text = item.fields[field]
+        start, stop = text.char_span(first, end)
+        spans.append(Span(field, start, stop, text.text[start:stop]))
+    return tuple(spans)
+
+
+def _rule_match(rule: Rule, item: ItemText, found: set[WordSpan]) -> RuleMatch:
+    spans = spans_of(item, found)
+    texts = {name: field.text for name, field in item.fields.items()}
+    return RuleMatch(
+        rule_id=rule.id,
+        rule_title=rule.title,
+        severity=rule.severity,
+        notify=rule.notify,
+        spans=spans,
+        snippet=make_snippet(texts, spans),
+    )

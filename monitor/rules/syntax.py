@@ -1,0 +1,152 @@
+"""The typed query tree. Every node records ``pos``, its character offset in the query text,
+so that later stages (alias resolution, validation) can point errors at the right spot.
+
+To add an operator: add a frozen dataclass here, include it in ``Node``, and handle it in
+parser.py, evaluate.py, naive.py, prefilter.py (``requirements``) and explain.py; mypy's
+exhaustiveness checks (``assert_never``) point at every place that needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+FIELDS = ("title", "summary", "content")
+
+
+@dataclass(frozen=True, slots=True)
+class WordPattern:
+    """One word of a literal; ``text`` is case-folded unless the literal is case-sensitive."""
+
+    text: str
+    prefix: bool = False  # trailing * : any word starting with text
+
+    def __str__(self) -> str:
+        return self.text + ("*" if self.prefix else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A word or a phrase (consecutive words)."""
+
+    words: tuple[WordPattern, ...]
+    case_sensitive: bool = False
+    source: str = ""  # as written, for explanations
+    pos: int = 0
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+    def key(self) -> tuple[tuple[WordPattern, ...], bool]:
+        """Identity for caching: two literals with equal keys always match the same words."""
+        return (self.words, self.case_sensitive)
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRef:
+    """``@name``; ``expansion`` (an Or of the members) is filled in when aliases are resolved."""
+
+    name: str
+    pos: int = 0
+    expansion: Node | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """``left NEAR/distance right``: at most ``distance`` other words between the two, in the same
+    field; ``ordered`` (ONEAR) also requires left to come first."""
+
+    left: Node
+    right: Node
+    distance: int
+    ordered: bool = False
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FieldScope:
+    """``title:(...)``: the child is evaluated against one field only."""
+
+    field: str
+    child: Node
+    pos: int = 0
+
+
+Node: TypeAlias = Literal | AliasRef | Not | And | Or | Near | FieldScope
+
+DEFAULT_NEAR = 10
+
+
+def is_positional(node: Node) -> bool:
+    """Whether the node yields word positions, i.e. may be an operand of NEAR/ONEAR."""
+    if isinstance(node, Literal | AliasRef | Near):
+        return True
+    if isinstance(node, Or):
+        return all(is_positional(child) for child in node.children)
+    if isinstance(node, FieldScope):
+        return is_positional(node.child)
+    return False
+
+
+def matches_empty(node: Node) -> bool:
+    """Whether the query would match a text containing none of its words (e.g. ``NOT x``)."""
+    if isinstance(node, Literal | AliasRef | Near):
+        return False
+    if isinstance(node, Not):
+        return not matches_empty(node.child)
+    if isinstance(node, And):
+        return all(matches_empty(child) for child in node.children)
+    if isinstance(node, Or):
+        return any(matches_empty(child) for child in node.children)
+    return matches_empty(node.child)
+
+
+def literals(node: Node) -> list[Literal]:
+    """Every literal in the tree, alias expansions included, in order."""
+    if isinstance(node, Literal):
+        return [node]
+    if isinstance(node, AliasRef):
+        return literals(node.expansion) if node.expansion is not None else []
+    if isinstance(node, Not | FieldScope):
+        return literals(node.child)
+    if isinstance(node, Near):
+        return literals(node.left) + literals(node.right)
+    return [lit for child in node.children for lit in literals(child)]
+
+
+def render(node: Node) -> str:
+    """Canonical text of a node (fully parenthesised), for explanations and tests."""
+    if isinstance(node, Literal):
+        body = " ".join(str(w) for w in node.words)
+        text = f'"{body}"' if node.is_phrase else body
+        return "=" + text if node.case_sensitive else text
+    if isinstance(node, AliasRef):
+        return "@" + node.name
+    if isinstance(node, Not):
+        return f"NOT {render(node.child)}"
+    if isinstance(node, And | Or):
+        op = " AND " if isinstance(node, And) else " OR "
+        return "(" + op.join(render(c) for c in node.children) + ")"
+    if isinstance(node, Near):
+        op = "ONEAR" if node.ordered else "NEAR"
+        return f"({render(node.left)} {op}/{node.distance} {render(node.right)})"
+    return f"{node.field}:({render(node.child)})"

@@ -1,0 +1,66 @@
+"""What a "word" is, for rules and for feed text alike.
+
+One definition serves the query parser, the engine and the naive reference matcher, so that
+they can never disagree about word boundaries:
+
+* A word is a maximal run of Unicode letters, digits, underscore and combining marks (marks
+  are included so that e.g. Devanagari or Arabic words with vowel signs stay whole).
+  Everything else separates words: spaces, punctuation, hyphens, dashes, slashes, apostrophes.
+* A possessive or contracted ``'s`` (straight, curly or modifier apostrophe) right after a
+  word is blanked out before tokenizing, so "Russia’s" is the single word "Russia" and does
+  not add a word position for NEAR.
+* Blanking keeps the text length, so character offsets stay valid for spans.
+* Case-insensitive comparison uses ``str.lower()``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+APOSTROPHES = "'\u2019\u2018\u02bc"
+
+
+@cache
+def _mark_class() -> str:
+    """Regex class body listing every combining mark (Mn/Mc/Me) of this Python's Unicode."""
+    ranges: list[list[int]] = []
+    scan = (range(0x300, 0x20000), range(0xE0100, 0xE01F0))
+    for block in scan:
+        for cp in block:
+            if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me"):
+                if ranges and ranges[-1][1] == cp - 1:
+                    ranges[-1][1] = cp
+                else:
+                    ranges.append([cp, cp])
+    return "".join(f"{chr(lo)}-{chr(hi)}" if hi > lo else chr(lo) for lo, hi in ranges)
+
+
+WORD_CLASS = rf"[\w{_mark_class()}]"
+NON_WORD_CLASS = rf"[^\w{_mark_class()}]"
+WORD_RE = re.compile(rf"{WORD_CLASS}+")
+_POSSESSIVE_RE = re.compile(rf"(?<={WORD_CLASS})[{APOSTROPHES}][sS](?!{WORD_CLASS})")
+_HAS_APOSTROPHE_RE = re.compile(rf"[{APOSTROPHES}]")
+
+
+def mask_possessives(text: str) -> str:
+    """Blank out possessive/contracted 's after a word, keeping every other offset unchanged."""
+    if _HAS_APOSTROPHE_RE.search(text) is None:
+        return text
+    return _POSSESSIVE_RE.sub("  ", text)
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` in order, original case."""
+    return WORD_RE.findall(mask_possessives(text))
+
+
+def word_spans(masked: str) -> list[tuple[int, int]]:
+    """Character (start, end) of each word of an already masked text."""
+    return [m.span() for m in WORD_RE.finditer(masked)]
+
+
+def fold(word: str) -> str:
+    """Case folding used for case-insensitive matching."""
+    return word.lower()
