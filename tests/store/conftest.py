@@ -25,6 +25,13 @@ def pg_module_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def clean_pg_url(pg_module_url: str) -> str:
+    """The module's PostgreSQL database, emptied, for tests that only make sense there."""
+    empty_pg_tables(pg_module_url)
+    return pg_module_url
+
+
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
