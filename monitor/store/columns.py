@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import ColumnElement, DateTime, or_
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped
 from sqlalchemy.types import TypeDecorator
 
 from monitor.types import Span
@@ -44,6 +45,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def free_of_lease(
+    lease_until: Mapped[datetime | None], now: datetime
+) -> ColumnElement[bool]:
+    """SQL condition: nobody holds a live lease on this row (never leased, or lease expired)."""
+    return or_(lease_until.is_(None), lease_until <= now)
 
 
 def clip(text: str | None, limit: int) -> str | None:

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from monitor.store.columns import MAX_ERROR_TEXT, clip, dump_words, load_words
+from monitor.store.columns import MAX_ERROR_TEXT, clip, dump_words, free_of_lease, load_words
 from monitor.store.db import _session
 from monitor.store.hashing import sha256_text
 from monitor.store.records import POLL_STATUSES, FeedJob, PollOutcome
@@ -38,11 +38,6 @@ def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None
             if url not in wanted and row.active:
                 row.active = False  # history (items, hits) stays; the feed just stops polling
                 session.add(row)
-
-
-def free_of_lease(lease_until: Any, now: datetime) -> Any:
-    """SQL condition: nobody holds a live lease on this row."""
-    return or_(lease_until.is_(None), lease_until <= now)
 
 
 def claim_feeds(engine: Engine, now: datetime, worker_id: str, lease_seconds: float, limit: int,
@@ -80,7 +75,7 @@ def _feed_job(row: FeedRow) -> FeedJob:
     assert row.id is not None
     return FeedJob(
         id=row.id, url=row.url, name=row.name, tags=load_words(row.tags),
-        interval_seconds=row.interval_seconds,
+        interval_seconds=float(row.interval_seconds),
         state=ConditionalState(etag=row.etag, last_modified=row.last_modified,
                                body_sha256=row.body_sha256),
         consecutive_failures=row.consecutive_failures, last_success_at=row.last_success_at,

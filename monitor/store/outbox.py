@@ -10,9 +10,8 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from monitor.store.columns import MAX_ERROR_TEXT, load_spans, load_words
+from monitor.store.columns import MAX_ERROR_TEXT, free_of_lease, load_spans, load_words
 from monitor.store.db import _session
-from monitor.store.feeds import free_of_lease
 from monitor.store.records import DELIVERY_STATUSES, DeliveryJob, DeliveryView
 from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow
 from monitor.types import Alert, Severity
