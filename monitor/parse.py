@@ -41,7 +41,7 @@ _DECLARATION_TOKEN = re.compile(rb"[\"'\[\]>]|<!--|<\?")
 _ELEMENT_START = re.compile(rb"[A-Za-z0-9_:\x80-\xff]")
 _ENTITY_DECLARATION = re.compile(
     rb"<!ENTITY\s+(\w{1,64})\s+"
-    rb"(?:\"(&#\w{1,10};|[^\"<&%]*)\"|'(&#\w{1,10};|[^'\"<&%]*)')\s*>"
+    rb"(?:\"(&#\w{1,10};|[^\"'<>&%\[\]]*)\"|'(&#\w{1,10};|[^\"'<>&%\[\]]*)')\s*>"
 )
 
 
@@ -66,8 +66,8 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse and normalise at most `max_items` entries (document order).
 
-    Raises FeedParseError only when feedparser flags the document (bozo) AND it yields no
-    entries AND no recognisable feed (no title, or no feed format at all, e.g. an HTML page).
+    Raises FeedParseError only when there are no entries AND either feedparser flagged the
+    document (bozo) and it has no title, or no feed format was recognised at all (an HTML page).
     Otherwise a usable-but-flawed feed comes back with `warning` set to the bozo message.
     """
     lower_headers = {name.lower(): value for name, value in headers.items()}
@@ -82,17 +82,32 @@ def parse_feed(
     problem = prepared.problem or _bozo_message(result)
     title = clean_text(_text_value(result.feed, "title"), MAX_TITLE_CHARS)
     entries = list(result.entries[:max_items]) if isinstance(result.entries, list) else []
-    if not entries and (result.get("bozo") or prepared.problem):
-        if _looks_like_html(body, lower_headers) and not result.get("version"):
-            content_type = lower_headers.get("content-type", "no Content-Type")
-            raise FeedParseError(f"not a feed: HTML page ({content_type.split(';')[0].strip()})")
-        if not title or not result.get("version"):
-            raise FeedParseError(f"not a feed: {problem or 'no feed found'}")
+    if not entries:
+        _reject_if_unusable(body, lower_headers, result, title, problem)
     items = tuple(
         normalize_entry(raw_entry(entry), feed_url=feed_url, final_url=final_url, now=now)
         for entry in entries
     )
     return ParsedFeed(title=title, items=items, warning=problem)
+
+
+def _reject_if_unusable(
+    body: bytes,
+    headers: Mapping[str, str],
+    result: Mapping[str, Any],
+    title: str,
+    problem: str | None,
+) -> None:
+    """Called when there are no entries. A recognised feed format with a title is an empty but
+    healthy feed; so is an unflagged one. No feed format at all (an HTML or other XML page) is
+    rejected even when it parsed cleanly, because nothing in it will ever become an item."""
+    if not result.get("version"):
+        if _looks_like_html(body, headers):
+            content_type = headers.get("content-type", "no Content-Type").split(";")[0].strip()
+            raise FeedParseError(f"not a feed: HTML page ({content_type})")
+        raise FeedParseError(f"not a feed: {problem or 'no RSS, Atom or RDF feed found'}")
+    if problem and not title:
+        raise FeedParseError(f"not a feed: {problem}")
 
 
 def raw_entry(entry: Mapping[str, Any]) -> RawEntry:
@@ -213,8 +228,10 @@ def _neutralise_doctype(data: bytes) -> bytes:
             position = end + len(closer)
         elif data.startswith(b"<!", start):
             end = _declaration_end(data, start)
+            closed = end >= 0  # an unclosed declaration swallows the rest: nothing to keep
+            end = end if closed else len(data)
             declaration = data[start:end]
-            is_doctype = declaration[2:9].upper() == b"DOCTYPE"
+            is_doctype = closed and declaration[2:9].upper() == b"DOCTYPE"
             replacement = _safe_doctype(declaration) if is_doctype else b""
             newlines = declaration.count(b"\n") - replacement.count(b"\n")
             pieces += [data[copied:start], replacement, b"\n" * max(newlines, 0)]
@@ -229,7 +246,7 @@ def _neutralise_doctype(data: bytes) -> bytes:
 
 def _declaration_end(data: bytes, start: int) -> int:
     """Index just past the `>` closing the declaration at `start`, skipping quoted literals,
-    comments, processing instructions and the `[...]` internal subset; len(data) if unclosed."""
+    comments, processing instructions and the `[...]` internal subset; -1 if unclosed."""
     position, depth = start + 2, 0
     while match := _DECLARATION_TOKEN.search(data, position):
         token, at = match.group(), match.start()
@@ -237,7 +254,7 @@ def _declaration_end(data: bytes, start: int) -> int:
             closer = {b'"': b'"', b"'": b"'", b"<!--": b"-->", b"<?": b"?>"}[token]
             end = data.find(closer, at + len(token))
             if end < 0:
-                return len(data)
+                return -1
             position = end + len(closer)
             continue
         if token == b">" and depth == 0:
@@ -245,7 +262,7 @@ def _declaration_end(data: bytes, start: int) -> int:
         depth += {b"[": 1, b"]": -1}.get(token, 0)
         depth = max(depth, 0)
         position = at + 1
-    return len(data)
+    return -1
 
 
 def _safe_doctype(declaration: bytes) -> bytes:
