@@ -18,7 +18,12 @@ class RedactingFilter(logging.Filter):
     """Libraries (Apprise, httpx) may log full URLs with tokens; rewrite them before output."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_text(record.getMessage())
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError) as exc:
+            # a library's malformed call must not crash the caller nor vanish
+            message = f"{record.msg!s} [bad log arguments {record.args!r}: {exc}]"
+        record.msg = redact_text(message)
         record.args = None
         return True
 
@@ -42,6 +47,9 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return redact_text(super().formatException(ei))
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

@@ -22,11 +22,11 @@ class Message:
 
 
 def render_alert(alert: Alert) -> Message:
-    item_title = _one_line(alert.item_title) or "(untitled item)"
-    title = f"[{alert.severity.upper()}] {alert.rule_title}: {_truncate(item_title, _MAX_TITLE)}"
+    item_title = _truncate(_one_line(alert.item_title) or "(untitled item)", _MAX_TITLE)
+    title = f"[{alert.severity.upper()}] {alert.rule_title}: {item_title}"
     lines = [
         item_title,
-        alert.link or "(no link)",
+        _truncate(alert.link or "(no link)", 2000),
         "",
         f"Feed: {alert.feed_name}",
         f"Published: {_format_time(alert.published)}",
