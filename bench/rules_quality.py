@@ -195,6 +195,7 @@ RULE_THEMES: Mapping[str, str] = {
     "sanctions-evasion": "evasion",
     "dual-use-supply": "evasion",
     "third-party-military-aid": "evasion",
+    "illicit-finance-networks": "evasion",
     "un-panel-findings": "un-sanctions",
     "un-arms-embargo": "arms-embargo",
     "embargoed-conflict-arms": "arms-embargo",
@@ -342,9 +343,9 @@ def evaluate(rules: Matcher, items: Iterable[CorpusItem],
 
 
 def _table(title: str, scores: Sequence[Score]) -> list[str]:
-    lines = [title, f"  {'':<22} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}"]
+    lines = [title, f"  {'':<36} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}"]
     for s in scores:
-        lines.append(f"  {s.name:<22} {s.true_positives:>4} {s.false_positives:>4} "
+        lines.append(f"  {s.name:<36} {s.true_positives:>4} {s.false_positives:>4} "
                      f"{s.false_negatives:>4} {s.precision:>9.3f} {s.recall:>7.3f}")
     return lines
 
