@@ -1,0 +1,189 @@
+"""Alert and digest messages per channel kind: e-mail (HTML), Slack mrkdwn, Markdown, plain text
+and a JSON webhook document. Jinja2 templates shipped in ``templates/`` can be overridden one
+file at a time from a directory (see docs/alerts.md for file names and variables).
+
+How a Rendered message goes through Apprise::
+
+    rendered = renderer.render(alert, channel_kind(url))
+    apprise_obj.notify(title=rendered.title, body=rendered.body,
+                       body_format=apprise_body_format(kind))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from monitor.alerts.format_digest import Digest
+from monitor.alerts.format_json import digest_payload, dumps, json_payload
+from monitor.alerts.format_text import clean_line
+from monitor.alerts.format_views import (
+    Dialect,
+    HtmlDialect,
+    MarkdownDialect,
+    PlainDialect,
+    SlackDialect,
+    alert_view,
+    digest_view,
+)
+from monitor.types import Alert
+
+__all__ = [
+    "SHIPPED_TEMPLATES",
+    "ChannelKind",
+    "Digest",
+    "Rendered",
+    "Renderer",
+    "apprise_body_format",
+    "channel_kind",
+    "digest_payload",
+    "json_payload",
+]
+
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+MAX_RENDERED_TITLE = 250  # Apprise cuts titles at 250 characters; cut first, with an ellipsis
+
+
+class ChannelKind(StrEnum):
+    EMAIL = "email"
+    SLACK = "slack"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    TEXT = "text"
+
+
+BodyFormat = Literal["text", "html", "markdown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message ready for Apprise. Chat kinds (Slack, Markdown) carry their heading in the body
+    and leave ``title`` empty: Apprise pastes titles unescaped into some services' bodies."""
+
+    title: str
+    body: str
+    body_format: BodyFormat
+
+
+_EMAIL_SCHEMAS = frozenset({
+    "mailto", "mailtos", "ses", "sendgrid", "mailgun", "postmark", "resend", "smtp2go",
+    "sparkpost", "brevo", "mailersend", "sendpulse", "o365",
+})  # fmt: skip
+_SLACK_SCHEMAS = frozenset({"slack", "mmost", "mmosts"})
+_JSON_SCHEMAS = frozenset({"json", "jsons"})
+# Generic relays take Markdown too, but their receivers are programs, not people.
+_GENERIC_SCHEMAS = frozenset(
+    {"form", "forms", "xml", "xmls", "apprise", "apprises", "amqp", "amqps"}
+)
+
+
+def channel_kind(apprise_url: str) -> ChannelKind:
+    """Which message format suits the Apprise service behind ``apprise_url``."""
+    schema = apprise_url.partition("://")[0].strip().lower()
+    if schema in _EMAIL_SCHEMAS:
+        return ChannelKind.EMAIL
+    if schema in _SLACK_SCHEMAS:
+        return ChannelKind.SLACK
+    if schema in _JSON_SCHEMAS:
+        return ChannelKind.JSON
+    if schema not in _GENERIC_SCHEMAS and "markdown" in _apprise_formats(schema):
+        return ChannelKind.MARKDOWN
+    return ChannelKind.TEXT
+
+
+@lru_cache(maxsize=256)
+def _apprise_formats(schema: str) -> frozenset[str]:
+    """The formats the Apprise plugin for ``schema`` declares (empty when there is none)."""
+    from apprise.apprise import N_MGR  # Apprise's plugin registry, loaded on first use
+
+    if not schema or schema not in N_MGR:
+        return frozenset()
+    declared = N_MGR[schema].notify_format
+    formats = declared if isinstance(declared, list | tuple) else (declared,)
+    return frozenset(str(getattr(fmt, "value", fmt)) for fmt in formats)
+
+
+def apprise_body_format(kind: ChannelKind) -> str | None:
+    """The ``body_format`` to pass to ``Apprise.notify`` for a body rendered for ``kind``.
+
+    Slack mrkdwn goes as None (pass-through): declared Markdown would make Apprise's Slack
+    plugin translate CommonMark to mrkdwn, turning our *bold* into _italic_ and mangling
+    links. Mattermost sends the body verbatim either way.
+    """
+    return {
+        ChannelKind.EMAIL: "html",
+        ChannelKind.SLACK: None,
+        ChannelKind.MARKDOWN: "markdown",
+        ChannelKind.JSON: "text",
+        ChannelKind.TEXT: "text",
+    }[kind]
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    dialect: Dialect
+    title_template: str | None  # None: the kind puts its heading in the body
+    body_template: str | None  # None: the body is the JSON document
+    body_format: BodyFormat
+
+
+_LAYOUTS = {
+    ChannelKind.EMAIL: _Layout(HtmlDialect(), "email.subject.j2", "email.html.j2", "html"),
+    ChannelKind.SLACK: _Layout(SlackDialect(), None, "slack.j2", "markdown"),
+    ChannelKind.MARKDOWN: _Layout(MarkdownDialect(), None, "markdown.j2", "markdown"),
+    ChannelKind.TEXT: _Layout(PlainDialect(), "text.title.j2", "text.j2", "text"),
+    ChannelKind.JSON: _Layout(PlainDialect(), "text.title.j2", None, "text"),
+}
+_TITLE_DIALECT = PlainDialect()
+
+
+class Renderer:
+    """Renders alerts and digests. Template files found in ``template_dir`` replace the shipped
+    file of the same name (e.g. ``email.html.j2``, ``digest_slack.j2``); the rest stay default."""
+
+    def __init__(self, template_dir: Path | None = None) -> None:
+        loaders = [FileSystemLoader(str(template_dir))] if template_dir is not None else []
+        loaders.append(FileSystemLoader(str(SHIPPED_TEMPLATES)))
+        # Sandboxed: a template may come from an operator's config directory.
+        self._env = SandboxedEnvironment(
+            loader=ChoiceLoader(loaders),
+            autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, alert: Alert, kind: ChannelKind) -> Rendered:
+        layout = _LAYOUTS[kind]
+        title = ""
+        if layout.title_template:
+            title = self._title(layout.title_template, alert=alert_view(alert, _TITLE_DIALECT))
+        if layout.body_template is None:
+            return Rendered(title, dumps(json_payload(alert)), layout.body_format)
+        body = self._body(layout.body_template, alert=alert_view(alert, layout.dialect))
+        return Rendered(title, body, layout.body_format)
+
+    def render_digest(self, digest: Digest, kind: ChannelKind) -> Rendered:
+        layout = _LAYOUTS[kind]
+        title = ""
+        if layout.title_template:
+            view = digest_view(digest, _TITLE_DIALECT)
+            title = self._title("digest_" + layout.title_template, digest=view)
+        if layout.body_template is None:
+            return Rendered(title, dumps(digest_payload(digest)), layout.body_format)
+        view = digest_view(digest, layout.dialect)
+        return Rendered(title, self._body("digest_" + layout.body_template, digest=view),
+                        layout.body_format)
+
+    def _title(self, name: str, **context: object) -> str:
+        # Whatever a template does, a title is one line: no header injection via newlines.
+        return clean_line(self._env.get_template(name).render(**context), MAX_RENDERED_TITLE)
+
+    def _body(self, name: str, **context: object) -> str:
+        return self._env.get_template(name).render(**context).strip() + "\n"
