@@ -19,6 +19,10 @@ import yaml
 from monitor.redact import redact_url
 from monitor.types import FeedSpec
 
+# libyaml when present: merging thousands of imported feeds re-parses the whole config
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YamlDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 MAX_OPML_BYTES = 20_000_000
 MAX_NAME_CHARS = 200
 MAX_DEPTH = 64  # real exports nest two or three levels; deep nesting only costs us time
@@ -204,7 +208,7 @@ def merge_into_config_yaml(config_text: str, feeds: Sequence[OpmlFeed]) -> str:
 
 
 def _load_mapping(text: str) -> dict[str, Any]:
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a safe loader, C or Python)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -274,12 +278,16 @@ def _entries(feeds: Sequence[OpmlFeed], indent: str, newline: str) -> str:
 def _scalar(value: str, *, quoted: bool = False) -> str:
     """One-line YAML for a string: plain when PyYAML finds that safe, else double-quoted."""
     if not quoted:
-        plain = yaml.safe_dump(value, allow_unicode=True, width=1 << 30).removesuffix("...\n")
+        plain = _dump(value).removesuffix("...\n")
         plain = plain.rstrip("\n")
         if "\n" not in plain and not plain.startswith(("'", '"')):
             return plain
-    text = yaml.safe_dump(value, allow_unicode=True, width=1 << 30, default_style='"')
-    return text.rstrip("\n")
+    return _dump(value, default_style='"').rstrip("\n")
+
+
+def _dump(value: str, **style: Any) -> str:
+    text: str = yaml.dump(value, Dumper=_YamlDumper, allow_unicode=True, width=1 << 30, **style)
+    return text
 
 
 def _check_merge(before: dict[str, Any], after: dict[str, Any], new: Sequence[OpmlFeed]) -> None:
