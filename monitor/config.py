@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from monitor.durations import parse_duration, parse_size
+from monitor.durations import parse_duration, parse_pause, parse_size
 from monitor.fetch import FetchSettings
 from monitor.redact import redact_url
 from monitor.types import ChannelSpec, FeedSpec, Severity
@@ -26,6 +26,7 @@ DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Pause = Annotated[float, BeforeValidator(parse_pause)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
@@ -62,7 +63,7 @@ class _Channel(_Strict):
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
     min_severity: Severity = Severity.LOW
-    min_interval: Duration | None = None
+    min_interval: Pause | None = None
 
 
 class _Fetch(_Strict):

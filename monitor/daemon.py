@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 from collections.abc import Sequence
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.alerts.outbox import Sender
+from monitor.alerts.outbox import OutboxReport, Sender, drain_channel
 from monitor.alerts.render import Message
 from monitor.fetch import Fetcher
-from monitor.runtime import Runtime, parse_pool
+from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime, parse_pool
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0
@@ -34,6 +35,8 @@ class Daemon:
         self._fetcher: Fetcher | None = None
         self._executor = parse_pool()
         self._last_rule_error: str | None = None
+        self._drains: dict[str, asyncio.Task[OutboxReport]] = {}
+        self._rng = random.Random()
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -47,10 +50,11 @@ class Daemon:
         try:
             async with Fetcher(settings.fetch) as fetcher:
                 self._fetcher = fetcher
-                scheduler.add_job(
-                    self._tick, "interval", seconds=settings.tick_seconds, id="tick",
-                    max_instances=1, coalesce=True, next_run_time=self._runtime.clock(),
-                )
+                for job in (self._poll, self._start_drains):
+                    scheduler.add_job(
+                        job, "interval", seconds=settings.tick_seconds, id=job.__name__,
+                        max_instances=1, coalesce=True, next_run_time=self._runtime.clock(),
+                    )
                 scheduler.start()
                 log.info("daemon started: %d feeds, %d rules, tick %.0fs",
                          len(settings.feeds), len(self._runtime.rules.get().rules),
@@ -73,25 +77,56 @@ class Daemon:
             async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
                 async with self._busy:
                     pass
+                await asyncio.gather(*self._drains.values(), return_exceptions=True)
         except TimeoutError:
-            log.warning("cycle still running after %.0fs; leaving its feeds to lease expiry",
+            log.warning("work still running after %.0fs; leases will hand it to the next start",
                         SHUTDOWN_GRACE_SECONDS)
 
-    async def _tick(self) -> None:
+    async def _poll(self) -> None:
         if self._stop.is_set() or self._fetcher is None:
             return
         async with self._busy:
+            runtime = self._runtime
             try:
-                report = await self._runtime.cycle(self._fetcher, self._executor, due_only=True)
+                pipeline = runtime.pipeline(self._fetcher, self._executor)
+                reports = await pipeline.poll_feeds(
+                    runtime.worker_id, due_only=True, limit=MAX_FEEDS_PER_TICK
+                )
             except Exception:  # the heartbeat must survive a database hiccup
-                log.exception("cycle failed; retrying on the next tick")
+                log.exception("poll cycle failed; retrying on the next tick")
                 return
-            for feed in report.feeds:
+            for feed in reports:
                 log.info(feed.summary(), extra={"feed": feed.feed_name})
-            outbox = report.outbox
-            if outbox.sent or outbox.retrying or outbox.failed:
-                log.info("alerts: %d sent, %d retrying, %d failed",
-                         outbox.sent, outbox.retrying, outbox.failed)
+        if any(report.new_hits for report in reports):
+            await self._start_drains()
+
+    async def _start_drains(self) -> None:
+        """One drain task per channel at a time; a slow or throttled channel delays only itself."""
+        if self._stop.is_set():
+            return
+        runtime = self._runtime
+        for sender in runtime.senders:
+            running = self._drains.get(sender.name)
+            if running is not None and not running.done():
+                continue
+            self._drains[sender.name] = asyncio.create_task(drain_channel(
+                runtime.store, sender, runtime.settings.alerts, runtime.clock, runtime.worker_id,
+                self._rng,
+            ))
+            self._drains[sender.name].add_done_callback(self._drain_done)
+
+    @staticmethod
+    def _drain_done(task: asyncio.Task[OutboxReport]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("alert delivery failed: %s", error)
+            return
+        report = task.result()
+        if report.sent or report.retrying or report.failed:
+            log.info("alerts: %d sent, %d retrying, %d failed",
+                     report.sent, report.retrying, report.failed)
 
     async def _watch(self) -> None:
         from watchfiles import awatch

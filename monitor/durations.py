@@ -9,7 +9,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)\s*$", re.IGNORECASE)
 
 
-def parse_duration(text: str | int | float) -> float:
+def parse_duration(text: str | int | float, *, allow_zero: bool = False) -> float:
     """Seconds in `text`; a bare number means seconds. Raises ValueError with a usable hint."""
     if isinstance(text, bool):
         raise ValueError(f"invalid duration {text!r} (use e.g. 30s, 15m, 2h, 1d)")
@@ -21,9 +21,14 @@ def parse_duration(text: str | int | float) -> float:
         if not compact or "".join(n + u for n, u in parts) != compact:
             raise ValueError(f"invalid duration {text!r} (use e.g. 30s, 15m, 2h, 1d)")
         seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError(f"duration must be positive, got {text!r}")
     return seconds
+
+
+def parse_pause(text: str | int | float) -> float:
+    """Like parse_duration, but zero is allowed (no pause)."""
+    return parse_duration(text, allow_zero=True)
 
 
 def parse_size(text: str | int) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,27 +61,35 @@ async def deliver_pending(
     worker_id: str,
     rng: random.Random | None = None,
 ) -> OutboxReport:
-    """Send what is due, channel by channel in parallel threads (Apprise blocks and throttles)."""
-    by_name = {sender.name: sender for sender in senders}
+    """Send everything that is due, all channels in parallel, and wait for them."""
     chance = rng or random.Random()
+    reports = await asyncio.gather(
+        *(drain_channel(store, sender, policy, clock, worker_id, chance) for sender in senders)
+    )
+    total = OutboxReport()
+    for report in reports:
+        total += report
+    return total
+
+
+async def drain_channel(
+    store: Store,
+    sender: Sender,
+    policy: AlertPolicy,
+    clock: Callable[[], datetime],
+    worker_id: str,
+    rng: random.Random,
+) -> OutboxReport:
+    """Send one channel's due deliveries in a worker thread (Apprise blocks, and throttles some
+    services), batch after batch, so a slow channel never holds up the others or the polls."""
     report = OutboxReport()
     for _ in range(MAX_BATCHES_PER_RUN):
         jobs = store.claim_deliveries(
-            clock(), worker_id, LEASE_SECONDS, policy.batch, channels=tuple(by_name)
+            clock(), worker_id, LEASE_SECONDS, policy.batch, channels=(sender.name,)
         )
         if not jobs:
             break
-        grouped: dict[str, list[DeliveryJob]] = defaultdict(list)
-        for job in jobs:
-            grouped[job.channel].append(job)
-        results = await asyncio.gather(
-            *(
-                asyncio.to_thread(_drain_channel, store, by_name[name], batch, policy, clock, chance)
-                for name, batch in grouped.items()
-            )
-        )
-        for result in results:
-            report += result
+        report += await asyncio.to_thread(_drain_channel, store, sender, jobs, policy, clock, rng)
     return report
 
 

@@ -1,0 +1,124 @@
+"""`monitor run` as a real child process: alerts arrive, rule edits are hot-reloaded (a broken edit
+keeps the last good rules and tells the admin channel once), SIGTERM exits 0, a second SQLite writer
+is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from support.feedserver import FeedServer
+from support.smtp import SmtpSink
+from support.webhook import WebhookReceiver
+
+from tests.e2e.conftest import run_cli
+from tests.e2e.feeds import ARMS_1, ARMS_NEW, QUIET, RULES_YAML, Entry, rss
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def daemon_setup(tmp_path: Path, feed_server: FeedServer, smtp: SmtpSink,
+                 webhook: WebhookReceiver) -> Path:
+    feed_server.route("/wire.xml", rss("Wire", [ARMS_1, QUIET]))
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "main.yaml").write_text(RULES_YAML, encoding="utf-8")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"""
+database: sqlite:///{tmp_path / 'monitor.db'}
+rules: rules/
+interval: 1s
+tick: 0.3s
+feeds:
+  - url: {feed_server.url('/wire.xml')}
+    name: Wire
+notify:
+  - name: mail
+    url: {smtp.apprise_url()}
+    min_interval: 0s
+  - name: ops
+    url: json://127.0.0.1:{webhook.port}/ops
+    tags: [admin]
+""", encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def daemon(daemon_setup: Path) -> Iterator[subprocess.Popen[str]]:
+    env = {**os.environ}
+    env.pop("MONITOR_CONFIG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(daemon_setup)],
+        cwd=daemon_setup.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_daemon_alerts_reloads_rules_and_stops_cleanly_on_sigterm(
+    daemon: subprocess.Popen[str], daemon_setup: Path, feed_server: FeedServer, smtp: SmtpSink,
+    webhook: WebhookReceiver,
+) -> None:
+    mails = smtp.wait_for(1, timeout=30)
+    assert "North Korean artillery shells" in mails[0].subject
+
+    rules_file = daemon_setup.parent / "rules" / "main.yaml"
+    rules_file.write_text(RULES_YAML + "  - id: broken\n    title: x\n    query: 'Russia AND ('\n",
+                          encoding="utf-8")
+    notices = webhook.wait_for(1, timeout=20)
+    assert "rule files have errors" in json.dumps(notices[0])
+    assert "main.yaml:" in json.dumps(notices[0])
+
+    # the last good rules keep working while the file is broken
+    feed_server.route("/wire.xml", rss("Wire", [ARMS_NEW, ARMS_1, QUIET]))
+    wait_until(lambda: len(smtp.messages) >= 2, 20, "alert from the last good rules")
+
+    rules_file.write_text(RULES_YAML + """  - id: rates
+    title: Central bank rates
+    query: '"central bank" AND rates'
+    severity: low
+    notify: [analysts]
+""", encoding="utf-8")
+    feed_server.route("/wire.xml", rss("Wire", [
+        Entry("wire-9", "Central bank raises rates", "A surprise move.", "https://example.org/9"),
+        ARMS_NEW, ARMS_1, QUIET,
+    ]))
+    wait_until(lambda: any("Central bank" in m.subject for m in smtp.messages), 20,
+               "alert from the reloaded rules")
+    assert len(webhook.bodies()) == 1, "one notice per broken edit, not one per poll"
+
+    started = time.monotonic()
+    daemon.send_signal(signal.SIGTERM)
+    output, _ = daemon.communicate(timeout=15)
+    assert daemon.returncode == 0, output
+    assert time.monotonic() - started < 10
+    assert "stopped" in output
+
+
+def test_second_sqlite_writer_is_refused(daemon: subprocess.Popen[str], daemon_setup: Path,
+                                         smtp: SmtpSink) -> None:
+    smtp.wait_for(1, timeout=30)  # the daemon is up and holds the writer lock
+    second = run_cli("run", "--config", str(daemon_setup), cwd=daemon_setup.parent, timeout=30)
+    assert second.returncode == 1
+    assert "another monitor process" in second.stderr
+    assert "PostgreSQL" in second.stderr
+    daemon.send_signal(signal.SIGINT)
+    daemon.communicate(timeout=15)
+    assert daemon.returncode == 0

@@ -1,0 +1,189 @@
+"""The whole path through the real command line: local feeds → rules → SQL → e-mail and webhook.
+
+Runs against SQLite and PostgreSQL. Only loopback servers are involved.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support.feedserver import FeedServer
+from support.smtp import SmtpSink
+from support.webhook import WebhookReceiver
+
+from tests.e2e.conftest import run_cli
+from tests.e2e.feeds import ARMS_1, ARMS_2, ARMS_3, ARMS_NEW, QUIET, RULES_YAML, rss
+
+BROKEN_XML = b'<?xml version="1.0"?>\n<rss version="2.0"><<<>>>&&&'
+
+
+def write_setup(tmp_path: Path, server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver,
+                database_url: str, extra_feeds: str = "") -> Path:
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    (tmp_path / "rules" / "test.yaml").write_text(RULES_YAML, encoding="utf-8")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f"""
+database: {database_url}
+rules: rules/
+interval: 15m
+feeds:
+  - url: {server.url('/wire.xml')}
+    name: Wire
+  - url: {server.url('/other.xml')}
+    name: Other
+{extra_feeds}
+notify:
+  - name: mail
+    url: {smtp.apprise_url()}
+    tags: [analysts]
+    min_interval: 0s
+  - name: hook
+    url: json://127.0.0.1:{webhook.port}/hook
+alerts:
+  retry_base: 1s
+fetch:
+  read_timeout: 2s
+  deadline: 5s
+  max_bytes: 200KB
+""", encoding="utf-8")
+    return config
+
+
+def serve_initial(server: FeedServer) -> None:
+    server.route("/wire.xml", rss("Wire", [ARMS_1, ARMS_2, QUIET]), etag='"w1"')
+    server.route("/other.xml", rss("Other", [ARMS_3]))
+
+
+def test_alerts_once_per_item_and_channel_and_survive_smtp_outage(
+    tmp_path: Path, feed_server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver,
+    database_url: str,
+) -> None:
+    serve_initial(feed_server)
+    config = write_setup(tmp_path, feed_server, smtp, webhook, database_url)
+
+    first = run_cli("once", "--config", str(config), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Wire: ok, 3 items, 3 new, 2 new hits" in first.stdout
+    assert "Other: ok, 1 items, 1 new, 1 new hits" in first.stdout
+    # both rules reach the `analysts` mail channel: one by its tag, one by having no tags
+    mails = smtp.wait_for(3)
+    subjects = sorted(mail.subject for mail in mails)
+    assert subjects == [
+        "[HIGH] North Korea–Russia arms transfers: Kremlin denies taking North Korean missiles "
+        "for the war",  # feed titles are HTML: the <b> tags are dropped, never interpreted
+        "[HIGH] North Korea–Russia arms transfers: North Korean artillery shells reach Russian "
+        "front, officials say",
+        "[MEDIUM] Iranian drones for Russia: Iranian-designed drones launched from Russia-held "
+        "territory",
+    ]
+    body = next(m for m in mails if "artillery" in m.subject).text()
+    for expected in ("https://example.org/wire/1", "Feed: Wire", "Published: 2026-11-27 08:00 UTC",
+                     "artillery", "«"):
+        assert expected in body
+    hooks = webhook.wait_for(3)
+    assert len(hooks) == 3
+    assert sorted(hook["title"].split(":")[0] for hook in hooks) == [
+        "[HIGH] North Korea–Russia arms transfers",
+        "[HIGH] North Korea–Russia arms transfers",
+        "[MEDIUM] Iranian drones for Russia",
+    ]
+
+    second = run_cli("once", "--config", str(config), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "Wire: not_modified" in second.stdout
+    assert "Other: unchanged" in second.stdout
+    assert "alerts: 0 sent" in second.stdout
+    assert len(smtp.messages) == 3 and len(webhook.bodies()) == 3
+
+    feed_server.route("/wire.xml", rss("Wire", [ARMS_NEW, ARMS_1, ARMS_2, QUIET]), etag='"w2"')
+    smtp.stop()
+    third = run_cli("once", "--config", str(config), cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert "Wire: ok, 4 items, 1 new, 1 new hits" in third.stdout
+    assert "1 sent, 1 retrying" in third.stdout  # webhook delivered, mail pending
+    assert len(webhook.wait_for(4)) == 4
+    pending = run_cli("alerts", "--status", "pending", "--config", str(config), cwd=tmp_path)
+    assert "Connection error" in pending.stdout and "mail" in pending.stdout
+
+    smtp.start()
+    fourth = _once_until_sent(config, tmp_path)
+    assert "1 sent" in fourth
+    mails = smtp.wait_for(4)
+    assert sum("Satellite images" in m.subject for m in mails) == 1
+    assert len(webhook.bodies()) == 4
+
+    listed = run_cli("hits", "--format", "json", "--config", str(config), cwd=tmp_path)
+    records = json.loads(listed.stdout)
+    assert len(records) == 4
+    assert {"rule_id", "title", "link", "feed", "published", "matched"} <= set(records[0])
+    assert records[0]["title"].startswith("Satellite images")
+
+
+def _once_until_sent(config: Path, cwd: Path) -> str:
+    """The failed mail is retried after its backoff (retry_base 1s, with jitter)."""
+    import time
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        result = run_cli("once", "--config", str(config), cwd=cwd)
+        assert result.returncode == 0, result.stderr
+        if "1 sent" in result.stdout:
+            return result.stdout
+        time.sleep(0.5)
+    raise AssertionError("the pending mail was never retried")
+
+
+def test_broken_feeds_are_recorded_while_others_are_processed(
+    tmp_path: Path, feed_server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver,
+    database_url: str,
+) -> None:
+    serve_initial(feed_server)
+    feed_server.route("/missing.xml", b"not here", status=404, content_type="text/plain")
+    feed_server.route("/error.xml", b"oops", status=500, content_type="text/plain")
+    feed_server.stall("/slow.xml")
+    feed_server.route("/page.xml", b"<html><head><title>Sign in</title></head><body><form>"
+                      b"</form></body></html>", content_type="text/html")
+    feed_server.route("/broken.xml", BROKEN_XML)
+    feed_server.route("/huge.xml", b"<rss>" + b" " * 300_000 + b"</rss>")
+    closed_port = _closed_port()
+    extra = "\n".join(
+        f"  - url: {url}\n    name: {name}" for name, url in [
+            ("Missing", feed_server.url("/missing.xml")),
+            ("Error", feed_server.url("/error.xml")),
+            ("Slow", feed_server.url("/slow.xml")),
+            ("Page", feed_server.url("/page.xml")),
+            ("Broken", feed_server.url("/broken.xml")),
+            ("Huge", feed_server.url("/huge.xml")),
+            ("Unreachable", f"http://127.0.0.1:{closed_port}/feed.xml"),
+        ]
+    )
+    config = write_setup(tmp_path, feed_server, smtp, webhook, database_url, extra)
+
+    result = run_cli("once", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split(":", 1)[0]: line for line in result.stdout.splitlines()}
+    assert "ok, 3 items" in lines["Wire"]
+    assert "ok, 1 items" in lines["Other"]
+    assert "error — http_status: HTTP 404" in lines["Missing"]
+    assert "error — http_status: HTTP 500" in lines["Error"]
+    assert "error — timeout" in lines["Slow"]
+    assert "error — not_a_feed" in lines["Page"]
+    assert "error — not_a_feed: not a feed: malformed XML at line 2" in lines["Broken"]
+    assert "error — too_large" in lines["Huge"]
+    assert "error — connect" in lines["Unreachable"]
+    assert len(smtp.wait_for(3)) == 3
+
+    feeds = run_cli("feeds", "--config", str(config), cwd=tmp_path)
+    assert feeds.returncode == 0
+    rows = {line.split("  ", 1)[0]: line for line in feeds.stdout.splitlines()[1:]}
+    assert "HTTP 404" in rows["Missing"] and " 1 " in rows["Missing"]
+    assert "ok" in rows["Wire"]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
