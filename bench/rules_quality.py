@@ -63,6 +63,9 @@ WSJ_TSV = "orx365_rss-arch/derived_from_git_history/wsj_world_unique_items_2025-
 AG_NEWS = "suuuch_TransformerClassification/data/ag_news_csv/test.csv"
 BBC_DIR = "michelpf_dataset-bbc-news-category/bbc"
 KCNA_CSV = "xmarquez_KCNA/derived_from_data_headlines.rda/kcna_headlines_date_title.csv"
+# Held out: labelled blind and never looked at while the pack was tuned (see docs/rules.md).
+LEE_FILES = tuple(f"pypi_gensim-4.4.0/gensim/test/test_data/{n}" for n in ("lee_background.cor",
+                                                                          "lee.cor"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +171,22 @@ def _kcna_items(root: Path) -> Iterator[CorpusItem]:
                 yield _item(KCNA_CSV, row["title"])
 
 
+def _lee_items(root: Path) -> Iterator[CorpusItem]:
+    """One article per line and no headline: the first sentence stands in for the title."""
+    for source in LEE_FILES:
+        path = root / source
+        if path.is_file():
+            for line in path.read_text(encoding="latin-1").splitlines():
+                first, _, rest = line.strip().partition(". ")
+                yield _item(source, first, "", rest)
+
+
 def load_corpus(root: Path = CORPUS) -> list[CorpusItem]:
     """Every measured item, in a fixed order. Empty when the corpus is absent."""
     items: list[CorpusItem] = []
     for source in FEED_FILES:
         items.extend(_feed_items(root, source))
-    for loader in (_wsj_items, _ag_items, _bbc_items, _kcna_items):
+    for loader in (_wsj_items, _ag_items, _bbc_items, _kcna_items, _lee_items):
         items.extend(loader(root))
     return [item for item in items if item.title or item.summary or item.content]
 
