@@ -30,7 +30,7 @@ _MENTION = re.compile(r"@(?=\w)")
 # Slack specials like <!channel> also exist without brackets in some Apprise code paths.
 _BANG_WORD = re.compile(r"!(?=\w)")
 # Slack mrkdwn has no escape character; formatting characters become look-alikes instead.
-_SLACK_LOOKALIKES = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ", "|": "∣"})
+_SLACK_LOOKALIKES = (("*", "∗"), ("_", "ˍ"), ("~", "∼"), ("`", "ˋ"), ("|", "∣"), ("](", "]\u200b("))
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\](){}<>|~&#!])")
 _URL_UNSAFE = re.compile(r"[\s<>|\"'`(){}\\^]")
 
@@ -119,8 +119,10 @@ def slack_escape(text: str) -> str:
     or <url|text> can form), formatting characters and | replaced by look-alikes, and mentions,
     !specials and Markdown links (for Mattermost) broken by a zero-width space."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # Mattermost renders Markdown: break [text](url) so feed text cannot make its own link.
-    escaped = escaped.translate(_SLACK_LOOKALIKES).replace("](", "]" + ZWSP + "(")
+    # Look-alikes because mrkdwn has no escape character; "](" is broken because Mattermost
+    # renders Markdown, where [text](url) in feed text would make a link of its own.
+    for character, replacement in _SLACK_LOOKALIKES:
+        escaped = escaped.replace(character, replacement)
     return _BANG_WORD.sub("!" + ZWSP, neutralise_mentions(escaped))
 
 

@@ -178,8 +178,9 @@ class Renderer:
         if layout.body_template is None:
             return Rendered(title, dumps(digest_payload(digest)), layout.body_format)
         view = digest_view(digest, layout.dialect)
-        return Rendered(title, self._body("digest_" + layout.body_template, digest=view),
-                        layout.body_format)
+        return Rendered(
+            title, self._body("digest_" + layout.body_template, digest=view), layout.body_format
+        )
 
     def _title(self, name: str, **context: object) -> str:
         # Whatever a template does, a title is one line: no header injection via newlines.
