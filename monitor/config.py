@@ -92,8 +92,8 @@ class _Config(_Strict):
     tick: Duration = 5
     feeds: list[_Feed] = Field(default_factory=list)
     notify: list[_Channel] = Field(default_factory=list)
-    fetch: _Fetch = Field(default_factory=_Fetch)
-    alerts: _Alerts = Field(default_factory=_Alerts)
+    fetch: _Fetch = Field(default_factory=lambda: _Fetch())
+    alerts: _Alerts = Field(default_factory=lambda: _Alerts())
     log_format: Literal["text", "json"] = "text"
 
 

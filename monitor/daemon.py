@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import signal
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.alerts.outbox import OutboxReport, Sender, drain_channel
 from monitor.alerts.render import Message
 from monitor.fetch import Fetcher
+from monitor.metrics import Metrics, MetricsServer
+from monitor.observe import HealthCheck, record_deliveries, record_polls
 from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime, parse_pool
 
 log = logging.getLogger(__name__)
@@ -27,8 +31,18 @@ SHUTDOWN_GRACE_SECONDS = 8.0
 
 
 class Daemon:
-    def __init__(self, runtime: Runtime, *, watch_rules: bool = True) -> None:
+    def __init__(
+        self, runtime: Runtime, *, watch_rules: bool = True, metrics_port: int | None = None,
+        metrics_host: str = "127.0.0.1",
+    ) -> None:
         self._runtime = runtime
+        self._metrics = Metrics()
+        self._health = HealthCheck(runtime.store, self._metrics, runtime.settings.tick_seconds,
+                                   runtime.clock)
+        self._metrics_server = (
+            MetricsServer(self._metrics, self._health, metrics_host, metrics_port)
+            if metrics_port is not None else None
+        )
         self._watch_rules = watch_rules
         self._busy = asyncio.Lock()
         self._stop = asyncio.Event()
@@ -47,6 +61,9 @@ class Daemon:
             loop.add_signal_handler(signum, self.request_stop)
         settings = self._runtime.settings
         scheduler = AsyncIOScheduler(timezone="UTC")
+        if self._metrics_server is not None:
+            self._metrics_server.start()
+            log.info("metrics and health on port %d", self._metrics_server.port)
         try:
             async with Fetcher(settings.fetch) as fetcher:
                 self._fetcher = fetcher
@@ -67,6 +84,8 @@ class Daemon:
                     watcher.cancel()
                 await self._wait_idle()
         finally:
+            if self._metrics_server is not None:
+                self._metrics_server.stop()
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._runtime.close()
         log.info("stopped")
@@ -87,6 +106,8 @@ class Daemon:
             return
         async with self._busy:
             runtime = self._runtime
+            started = time.monotonic()
+            self._health.last_tick_at = runtime.clock()
             try:
                 pipeline = runtime.pipeline(self._fetcher, self._executor)
                 reports = await pipeline.poll_feeds(
@@ -95,6 +116,7 @@ class Daemon:
             except Exception:  # the heartbeat must survive a database hiccup
                 log.exception("poll cycle failed; retrying on the next tick")
                 return
+            record_polls(self._metrics, reports, time.monotonic() - started)
             for feed in reports:
                 log.info(feed.summary(), extra={"feed": feed.feed_name})
         if any(report.new_hits for report in reports):
@@ -113,10 +135,11 @@ class Daemon:
                 runtime.store, sender, runtime.settings.alerts, runtime.clock, runtime.worker_id,
                 self._rng,
             ))
-            self._drains[sender.name].add_done_callback(self._drain_done)
+            self._drains[sender.name].add_done_callback(
+                functools.partial(self._drain_done, sender.name)
+            )
 
-    @staticmethod
-    def _drain_done(task: asyncio.Task[OutboxReport]) -> None:
+    def _drain_done(self, channel: str, task: asyncio.Task[OutboxReport]) -> None:
         if task.cancelled():
             return
         error = task.exception()
@@ -124,9 +147,10 @@ class Daemon:
             log.error("alert delivery failed: %s", error)
             return
         report = task.result()
+        record_deliveries(self._metrics, channel, report)
         if report.sent or report.retrying or report.failed:
             log.info("alerts: %d sent, %d retrying, %d failed",
-                     report.sent, report.retrying, report.failed)
+                     report.sent, report.retrying, report.failed, extra={"channel": channel})
 
     async def _watch(self) -> None:
         from watchfiles import awatch
@@ -162,7 +186,16 @@ async def notify_admins(
             log.error("admin notice not delivered: %s", outcome.error, extra={"channel": sender.name})
 
 
-def run_daemon(runtime: Runtime, *, watch_rules: bool = True) -> int:
+def run_daemon(
+    runtime: Runtime, *, watch_rules: bool = True, metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
+) -> int:
+    async def main() -> int:
+        # the daemon's asyncio primitives must be created inside the running loop
+        daemon = Daemon(runtime, watch_rules=watch_rules, metrics_port=metrics_port,
+                        metrics_host=metrics_host)
+        return await daemon.run()
+
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(Daemon(runtime, watch_rules=watch_rules).run())
+        return asyncio.run(main())
     return 0

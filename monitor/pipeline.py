@@ -39,6 +39,8 @@ class FeedReport:
     new_hits: int = 0
     error: str | None = None
     next_poll_at: datetime | None = None
+    error_kind: str | None = None
+    fetch_seconds: float | None = None
 
     def summary(self) -> str:
         head = f"{self.feed_name}: {self.status}"
@@ -151,7 +153,8 @@ class Pipeline:
             body_sha256=digest, error_kind=None, error=None, next_poll_at=next_poll,
             new_items=new_items,
         ))
-        return FeedReport(job.name, job.url, status, items, new_items, new_hits, None, next_poll)
+        return FeedReport(job.name, job.url, status, items, new_items, new_hits, None, next_poll,
+                          fetch_seconds=result.elapsed_seconds)
 
     def _record_error(
         self, job: FeedJob, kind: str, message: str, result: FetchResult | None
@@ -169,15 +172,17 @@ class Pipeline:
             next_poll_at=next_poll, new_items=0,
         ))
         log.warning("feed failed: %s", message, extra={"feed": job.name})
-        error = f"{kind}: {message}"
-        return FeedReport(job.name, job.url, "error", error=error, next_poll_at=next_poll)
+        return FeedReport(
+            job.name, job.url, "error", error=f"{kind}: {message}", next_poll_at=next_poll,
+            error_kind=kind, fetch_seconds=result.elapsed_seconds if result else None,
+        )
 
 
 def failure_backoff(
     failures: int, interval: float, max_backoff: float, retry_after: float | None
 ) -> float:
     """Exponential backoff from the feed's interval, capped; a server's Retry-After wins if longer."""
-    delay = min(interval * 2 ** max(failures - 1, 0), max(max_backoff, interval))
+    delay = min(interval * 2.0 ** max(failures - 1, 0), max(max_backoff, interval))
     if retry_after is not None:
         delay = max(delay, min(retry_after, max(max_backoff, interval)))
     return delay

@@ -112,7 +112,8 @@ def build_senders(settings: Settings) -> tuple[tuple[Sender, ...], tuple[Channel
     if not settings.channels:
         return (ConsoleChannel(),), (CONSOLE,)
     channels = ChannelSet(settings.channels, settings.channel_min_intervals)
-    return tuple(channels), channels.specs
+    senders: tuple[Sender, ...] = tuple(channels)
+    return senders, channels.specs
 
 
 def parse_pool() -> ProcessPoolExecutor:

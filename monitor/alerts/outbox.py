@@ -27,8 +27,11 @@ MAX_BATCHES_PER_RUN = 20
 
 
 class Sender(Protocol):
-    name: str
-    endpoint: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def endpoint(self) -> str: ...
 
     def send(self, message: Message) -> SendOutcome: ...
 
@@ -49,7 +52,7 @@ def retry_delay(attempts: int, policy: AlertPolicy, rng: random.Random) -> float
     """Seconds until the next try after `attempts` failed tries, or None when out of tries."""
     if attempts >= policy.max_attempts:
         return None
-    base = min(policy.retry_base_seconds * 2 ** (attempts - 1), policy.retry_max_seconds)
+    base = min(policy.retry_base_seconds * 2.0 ** (attempts - 1), policy.retry_max_seconds)
     return base * rng.uniform(0.8, 1.2)
 
 

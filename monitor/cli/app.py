@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import report_cmd, rules_cmd
+from monitor.cli import opml_cmd, report_cmd, rules_cmd
 from monitor.cli.common import ConfigOption, fail, settings_or_exit
 from monitor.config import Settings
 from monitor.daemon import run_daemon
@@ -26,6 +26,7 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rules_cmd.app, name="rules")
 report_cmd.register(app)
+opml_cmd.register(report_cmd.feeds_app)
 
 
 def _open(settings: Settings) -> Runtime:
@@ -43,12 +44,22 @@ def run(
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="text or json (default: from config).")
     ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="Serve /healthz and /metrics here.")
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Address for the metrics endpoint.")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the daemon: poll due feeds, store hits, send alerts, reload rules on change."""
     settings = settings_or_exit(config)
+    if log_format not in (None, "text", "json"):
+        fail("--log-format must be text or json")
     setup_logging(log_format or settings.log_format)
     runtime = _open(settings)
-    raise typer.Exit(run_daemon(runtime))
+    raise typer.Exit(
+        run_daemon(runtime, metrics_port=metrics_port, metrics_host=metrics_host)
+    )
 
 
 @app.command()

@@ -105,8 +105,14 @@ def hits(
         typer.echo(f"{len(found)} hits")
 
 
-def feeds(config: ConfigOption = None) -> None:
+feeds_app = typer.Typer(help="Feed health, OPML import and export.", invoke_without_command=True)
+
+
+@feeds_app.callback()
+def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Each feed's health: last fetch, status, error, failures, next poll."""
+    if ctx.invoked_subcommand is not None:
+        return
     with _store(config) as store:
         views = store.list_feeds()
     now = utc_now()
@@ -120,10 +126,12 @@ def feeds(config: ConfigOption = None) -> None:
             status = "inactive"
         rows.append([
             _clip(feed.name, 28), status, _short_time(feed.last_fetch_at),
-            str(feed.consecutive_failures), next_poll, str(feed.item_count),
+            str(feed.consecutive_failures), next_poll, str(feed.item_count), feed.health_state,
             _clip(f"{feed.last_error_kind}: {feed.last_error}" if feed.last_error else "", 60),
         ])
-    print_table(["feed", "status", "last fetch", "failures", "next poll", "items", "error"], rows)
+    print_table(
+        ["feed", "status", "last fetch", "failures", "next poll", "items", "health", "error"], rows
+    )
 
 
 alerts_app = typer.Typer(help="The alert outbox.", invoke_without_command=True)
@@ -166,5 +174,5 @@ def alerts_retry(
 
 def register(app: typer.Typer) -> None:
     app.command()(hits)
-    app.command()(feeds)
+    app.add_typer(feeds_app, name="feeds")
     app.add_typer(alerts_app, name="alerts")

@@ -65,7 +65,9 @@ aliases:
 rules:
   - id: dprk-russia-arms
     title: North Korea–Russia arms transfers
-    query: '@dprk AND (Russia OR Russian OR Moscow OR Kremlin) AND (missile* OR artillery OR ammunition OR munitions OR shell*)'
+    query: >-
+      @dprk AND (Russia OR Russian OR Moscow OR Kremlin)
+      AND (missile* OR artillery OR ammunition OR munitions OR shell*)
     severity: high
     notify: [analysts]
   - id: iran-drones-russia

@@ -1,0 +1,62 @@
+"""What the daemon tells the outside world about itself: Prometheus metrics and /healthz."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from monitor.alerts.outbox import OutboxReport
+from monitor.metrics import HealthStatus, Metrics
+from monitor.pipeline import FeedReport
+from monitor.store import Store
+
+
+def record_polls(metrics: Metrics, reports: Sequence[FeedReport], seconds: float) -> None:
+    metrics.cycle_seconds.observe(seconds)
+    for report in reports:
+        metrics.polls.labels(status=report.status).inc()
+        if report.error_kind:
+            metrics.fetch_failures.labels(kind=report.error_kind).inc()
+        if report.fetch_seconds is not None:
+            metrics.fetch_seconds.observe(report.fetch_seconds)
+        if report.new_hits:
+            metrics.hits.inc(report.new_hits)
+
+
+def record_deliveries(metrics: Metrics, channel: str, report: OutboxReport) -> None:
+    if report.sent:
+        metrics.alerts_sent.labels(channel=channel).inc(report.sent)
+    if report.retrying or report.failed:
+        metrics.alerts_failed.labels(channel=channel).inc(report.retrying + report.failed)
+
+
+class HealthCheck:
+    """Healthy = the scheduler ticked recently, the database answers, no feed is far overdue."""
+
+    def __init__(self, store: Store, metrics: Metrics, tick_seconds: float,
+                 clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._tick = tick_seconds
+        self._clock = clock
+        self.last_tick_at: datetime | None = None
+
+    def __call__(self) -> HealthStatus:
+        now = self._clock()
+        grace = timedelta(seconds=self._tick * 3 + 60)
+        alive = self.last_tick_at is not None and now - self.last_tick_at <= grace
+        try:
+            feeds = self._store.list_feeds()
+            pending = self._store.pending_count()
+        except Exception as exc:  # any database failure is the answer, not a crash
+            return HealthStatus(False, alive, False, 0, self.last_tick_at,
+                                f"database unreachable: {type(exc).__name__}")
+        overdue = sum(1 for f in feeds if f.active and f.next_poll_at < now - grace)
+        self._metrics.feeds_overdue.set(overdue)
+        self._metrics.pending_alerts.set(pending)
+        problems = [text for bad, text in (
+            (not alive, "scheduler has not ticked recently"),
+            (overdue > 0, f"{overdue} feeds overdue"),
+        ) if bad]
+        return HealthStatus(not problems, alive, True, overdue, self.last_tick_at,
+                            "; ".join(problems) or "ok")
