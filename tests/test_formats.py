@@ -297,9 +297,14 @@ def test_template_override(tmp_path: Path) -> None:
     slack = overridden.render(make_alert(), ChannelKind.SLACK).body
     assert slack.startswith("custom &lt;script&gt;")  # overrides only see escaped values
     assert "<!channel>" not in slack
+    overridden.check()
     (tmp_path / "text.j2").write_text("{{ alert.no_such_variable }}")
     with pytest.raises(Exception, match="no_such_variable"):
-        overridden.render(make_alert(), ChannelKind.TEXT)
+        Renderer(tmp_path).render(make_alert(), ChannelKind.TEXT)
+    with pytest.raises(Exception, match="no_such_variable"):
+        Renderer(tmp_path).check()  # caught at start-up, not at the first alert
+    with pytest.raises(FileNotFoundError):
+        Renderer(tmp_path / "missing")
 
 
 @pytest.mark.corpus

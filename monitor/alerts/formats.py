@@ -12,6 +12,7 @@ How a Rendered message goes through Apprise::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +33,7 @@ from monitor.alerts.format_views import (
     alert_view,
     digest_view,
 )
-from monitor.types import Alert
+from monitor.types import Alert, Severity
 
 __all__ = [
     "SHIPPED_TEMPLATES",
@@ -148,6 +149,8 @@ class Renderer:
     file of the same name (e.g. ``email.html.j2``, ``digest_slack.j2``); the rest stay default."""
 
     def __init__(self, template_dir: Path | None = None) -> None:
+        if template_dir is not None and not template_dir.is_dir():
+            raise FileNotFoundError(f"alert template directory not found: {template_dir}")
         loaders = [FileSystemLoader(str(template_dir))] if template_dir is not None else []
         loaders.append(FileSystemLoader(str(SHIPPED_TEMPLATES)))
         # Sandboxed: a template may come from an operator's config directory.
@@ -181,6 +184,19 @@ class Renderer:
         return Rendered(
             title, self._body("digest_" + layout.body_template, digest=view), layout.body_format
         )
+
+    def check(self) -> None:
+        """Render a sample alert and digest in every kind, so a broken override template fails
+        at start-up (with Jinja2's file:line error) rather than at the first alert."""
+        sample = Alert(
+            hit_id=0, rule_id="sample", rule_title="Sample rule", severity=Severity.HIGH,
+            item_title="Sample item", link="https://example.org/item", feed_name="Sample feed",
+            published=datetime(2000, 1, 1, tzinfo=UTC), matched=("sample",),
+            snippet="a «sample» snippet", story_id=1, also_reported_by=("Other feed",),
+        )  # fmt: skip
+        for kind in ChannelKind:
+            self.render(sample, kind)
+            self.render_digest(Digest("sample", "Sample period", (sample,)), kind)
 
     def _title(self, name: str, **context: object) -> str:
         # Whatever a template does, a title is one line: no header injection via newlines.
