@@ -1,7 +1,8 @@
-"""Text → word shingles → MinHash signature → LSH band keys (the tunable machinery behind stories).
+"""Text → word shingles → hashed shingle set, MinHash sketch and LSH band keys.
 
-Kept apart from ``monitor.stories`` so that ``bench/stories.py`` can measure other settings
-(shingle size, stop words) with exactly the code production uses.
+This is the tunable machinery behind ``monitor.stories``; it is kept apart so that
+``bench/stories.py`` can measure other settings (shingle size, stop words, lede length) with
+exactly the code production uses.
 
 Everything is deterministic across processes, machines and Python versions: hashes come from
 BLAKE2b with fixed salts, never from Python's randomised ``hash()``.
@@ -13,25 +14,22 @@ import hashlib
 import re
 import struct
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-# 4 BLAKE2b calls x 16 little-endian 32-bit words = 64 independent hash values per shingle.
+# One 64-byte BLAKE2b digest yields 16 little-endian 32-bit hash values.
 _WORDS_PER_DIGEST = 16
-_DIGESTS = 4
-NUM_HASHES = _WORDS_PER_DIGEST * _DIGESTS
 _UNPACK = struct.Struct(f"<{_WORDS_PER_DIGEST}I").unpack
-_SALTS = tuple(f"story-mh{i}".encode() for i in range(_DIGESTS))
+_SHINGLE_SALT = b"story-word"
 _EMPTY_SLOT = 0xFFFFFFFF
 
 # Possessive / contracted 's after a word ("Russia’s" → "Russia"), any apostrophe form.
 _POSSESSIVE_RE = re.compile(r"(?<=\w)['\u2019\u2018\u02bc]s\b")
-# A word: a run of Unicode letters/digits (underscore is punctuation here).
+# A word: a run of Unicode letters/digits (underscore counts as punctuation here).
 _WORD_RE = re.compile(r"[^\W_]+")
 
 # Function words of the feed languages we see most (en, es, fr, de, pt). They carry no story
-# identity, and without them two unrelated Spanish headlines sharing "de la ... en el" looked
-# alike on the corpus (see docs/stories.md).
+# identity; with them, unrelated Spanish headlines sharing "de la ... en el" looked alike.
 _STOP_WORDS_TEXT = """
     a an the of to in on at by for from with without into onto over under about after before
     and or but nor so yet as than that this these those it its is are was were be been being
@@ -40,20 +38,21 @@ _STOP_WORDS_TEXT = """
     where why how while amid says said say new more up out also just s
     el la los las un una unos unas de del al y o u en con por para sin sobre entre que se su sus
     es son lo le les como más pero ya fue ha han este esta estos estas ese esa
-    le les des du et ou dans sur pour par avec sans au aux ce cette qui est sont une
-    der die das den dem des ein eine einer und oder im mit für von zu auf ist sind nicht
-    o os as um uma do da dos das em no na nos nas com por para é
+    des du et ou dans sur pour par avec sans au aux ce cette qui est sont une
+    der die das den dem ein eine einer und oder im mit für von zu auf ist sind nicht
+    os um uma do da dos das em no na nos nas com é
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
 class ShingleConfig:
-    """How text becomes the set that MinHash sketches."""
+    """How an item's text becomes the set that is compared."""
 
     size: int = 1  # words per shingle
     drop_stop_words: bool = True
-    max_words: int = 120  # long summaries/full bodies are cut: the lede carries the story
+    lede_words: int = 15  # words of the summary that count: outlets diverge after the lede
+    max_words: int = 60  # hard cap on words read (hostile or huge titles)
 
 
 def words(text: str, *, drop_stop_words: bool = True) -> list[str]:
@@ -65,58 +64,64 @@ def words(text: str, *, drop_stop_words: bool = True) -> list[str]:
     return [word for word in found if word not in STOP_WORDS]
 
 
-def shingles(text: str, config: ShingleConfig) -> set[str]:
-    """The distinct word n-grams of ``text`` (at most ``config.max_words`` words are read)."""
-    tokens = words(text, drop_stop_words=config.drop_stop_words)[: config.max_words]
-    if len(tokens) < config.size:
-        return {" ".join(tokens)} if tokens else set()
+def shingles(title: str, summary: str, config: ShingleConfig) -> set[str]:
+    """The distinct word n-grams of the title followed by the summary's lede."""
+    drop = config.drop_stop_words
+    lede = words(summary, drop_stop_words=drop)[: config.lede_words]
+    tokens = (words(title, drop_stop_words=drop) + lede)[: config.max_words]
     size = config.size
+    if len(tokens) < size:
+        return {" ".join(tokens)} if tokens else set()
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def _shingle_hashes(shingle: str) -> list[int]:
+def shingle_hash(shingle: str) -> int:
+    """Stable 32-bit hash of one shingle (what the stored signature holds)."""
+    digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=4, salt=_SHINGLE_SALT)
+    return int.from_bytes(digest.digest(), "big")
+
+
+def _slot_values(shingle: str, digests: int) -> list[int]:
     data = shingle.encode("utf-8")
     values: list[int] = []
-    for salt in _SALTS:
+    for index in range(digests):
+        salt = f"story-mh{index}".encode()
         values.extend(_UNPACK(hashlib.blake2b(data, digest_size=64, salt=salt).digest()))
     return values
 
 
-def minhash(items: Iterable[str]) -> tuple[int, ...]:
-    """One minimum per hash function; all slots are ``_EMPTY_SLOT`` for an empty set."""
-    rows = [_shingle_hashes(item) for item in items]
+def minhash(items: Iterable[str], slots: int) -> tuple[int, ...]:
+    """MinHash sketch with ``slots`` hash functions (a multiple of 16)."""
+    digests = -(-slots // _WORDS_PER_DIGEST)
+    rows = [_slot_values(item, digests)[:slots] for item in items]
     if not rows:
-        return (_EMPTY_SLOT,) * NUM_HASHES
+        return (_EMPTY_SLOT,) * slots
     return tuple(map(min, zip(*rows, strict=True)))
 
 
-def encode(slots: Sequence[int]) -> str:
-    """Fixed-width lower-case hex, 8 characters per slot."""
-    return "".join(f"{slot:08x}" for slot in slots)
-
-
-def decode(text: str) -> tuple[int, ...]:
-    """Inverse of :func:`encode`; raises ValueError on malformed input."""
-    if len(text) % 8:
-        raise ValueError("signature hex length is not a multiple of 8")
-    return tuple(int(text[i : i + 8], 16) for i in range(0, len(text), 8))
-
-
 def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
-    """Share of slots where both sketches agree: an unbiased estimate of Jaccard similarity."""
+    """Share of MinHash slots that agree: an unbiased estimate of the Jaccard similarity."""
     if not a or len(a) != len(b):
         return 0.0
     return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
 
 
-def band_keys(slots: Sequence[int], bands: int, rows: int) -> tuple[str, ...]:
-    """LSH band keys: band number + a short digest of that band's rows.
+def jaccard(a: Collection[object], b: Collection[object]) -> float:
+    """Exact Jaccard similarity of two sets; 0.0 when either is empty."""
+    set_a, set_b = set(a), set(b)
+    if not set_a or not set_b:
+        return 0.0
+    return len(set_a & set_b) / len(set_a | set_b)
 
-    Two sketches share at least one key with probability 1 - (1 - J**rows)**bands.
+
+def band_keys(slots: Sequence[int], bands: int, rows: int) -> tuple[str, ...]:
+    """LSH band keys: 2-digit band number + 12 hex digits of that band's rows.
+
+    Two items share at least one key with probability 1 - (1 - J**rows)**bands.
     """
     keys: list[str] = []
     for band in range(bands):
-        chunk = slots[band * rows : (band + 1) * rows]
-        digest = hashlib.blake2b(encode(chunk).encode("ascii"), digest_size=6).hexdigest()
+        chunk = "".join(f"{slot:08x}" for slot in slots[band * rows : (band + 1) * rows])
+        digest = hashlib.blake2b(chunk.encode("ascii"), digest_size=6).hexdigest()
         keys.append(f"{band:02d}{digest}")
     return tuple(keys)
