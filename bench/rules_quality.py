@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Protocol
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / ".." / "shared" / "corpus"
@@ -240,11 +241,10 @@ def load_labels(directory: Path = LABELS) -> dict[tuple[str, str], Label]:
 # --- scoring ----------------------------------------------------------------------------------
 
 
-class Matcher:
+class Matcher(Protocol):
     """What the benchmark needs from a rule set (``monitor.rules.RuleSet`` fits)."""
 
-    def match(self, fields: Mapping[str, str], feed_name: str | None = None) -> Sequence[object]:
-        raise NotImplementedError
+    def match(self, fields: Mapping[str, str]) -> Sequence[object]: ...
 
 
 @dataclass(frozen=True, slots=True)
