@@ -5,6 +5,7 @@ Only frozen dataclasses (monitor.types and monitor.store.records) leave this pac
 
 from monitor.store.records import (
     DELIVERY_STATUSES,
+    HEALTH_STATES,
     POLL_STATUSES,
     DeliveryJob,
     DeliveryView,
@@ -15,11 +16,13 @@ from monitor.store.records import (
     SaveResult,
     StoredItem,
     StoreLockedError,
+    StoreUnavailableError,
 )
 from monitor.store.store import Store
 
 __all__ = [
     "DELIVERY_STATUSES",
+    "HEALTH_STATES",
     "POLL_STATUSES",
     "DeliveryJob",
     "DeliveryView",
@@ -30,5 +33,6 @@ __all__ = [
     "SaveResult",
     "Store",
     "StoreLockedError",
+    "StoreUnavailableError",
     "StoredItem",
 ]

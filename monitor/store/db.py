@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,11 +15,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
-from monitor.store.records import StoreLockedError
+from monitor.store.records import StoreLockedError, StoreUnavailableError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -91,22 +91,57 @@ def _session(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """The only place that opens database sessions: one transaction, committed on success.
 
     `write=False` marks read-only work; on SQLite it then skips the writer lock (BEGIN IMMEDIATE)
-    so views never queue behind the daemon.
+    so views never queue behind the daemon. A lost connection (e.g. a PostgreSQL restart) is
+    raised as StoreUnavailableError after the rollback; the pool's pre-ping makes the next call
+    reconnect.
     """
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE_OPTION: write})
-        with Session(bind=conn, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except StatementError as error:
-                session.rollback()
-                if isinstance(error.orig, ValueError):  # e.g. a naive datetime: caller's bug
-                    raise error.orig from error
-                raise
-            except BaseException:
-                session.rollback()
-                raise
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: write})
+            with Session(bind=conn, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    _rollback_quietly(session)
+                    raise
+    except StatementError as error:
+        if isinstance(error.orig, ValueError):  # e.g. a naive datetime: the caller's bug
+            raise error.orig from error
+        if isinstance(error, DBAPIError) and _is_unavailable(engine, error):
+            raise StoreUnavailableError(_unavailable_message(error)) from error
+        raise
+    except DBAPIError as error:  # failures to connect are not StatementErrors
+        if _is_unavailable(engine, error):
+            raise StoreUnavailableError(_unavailable_message(error)) from error
+        raise
+
+
+def _rollback_quietly(session: Session) -> None:
+    # On a dead connection the rollback fails too; the server has already discarded the
+    # transaction, and the original error is the one worth reporting.
+    with suppress(DBAPIError):
+        session.rollback()
+
+
+def _is_unavailable(engine: Engine, error: DBAPIError) -> bool:
+    """Errors a later retry can cure: the connection went away or the database was busy."""
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if engine.dialect.name == "postgresql":
+        return True  # connection failures, admin shutdown, deadlock/serialization aborts
+    message = str(error.orig).lower()  # SQLite: only contention, not e.g. a missing table
+    return "locked" in message or "busy" in message
+
+
+def _unavailable_message(error: DBAPIError) -> str:
+    # The driver's first line only: SQLAlchemy's full text would repeat the SQL parameters,
+    # which carry feed content into logs.
+    detail = str(error.orig).strip().splitlines()[0][:300] if str(error.orig).strip() else ""
+    return (f"database unavailable ({type(error.orig).__name__}: {detail}); "
+            "the call was rolled back and nothing from it was saved — retry later")
 
 
 def insert_ignoring_conflicts(engine: Engine, model: type[SQLModel]) -> Any:

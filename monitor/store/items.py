@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -13,34 +13,71 @@ from monitor.store.columns import dump_spans, dump_words, load_words
 from monitor.store.db import _session, insert_ignoring_conflicts
 from monitor.store.hashing import content_hash, sha256_text
 from monitor.store.records import SaveResult, StoredItem
+from monitor.store.story_hits import NewHit, RealertPolicy, apply_story_policy
+from monitor.store.story_items import NewItem, assign_stories, story_columns, story_ids_of
 from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow
+from monitor.stories import StoryKey
 from monitor.types import Item, RuleMatch
 
 _CHUNK = 500  # rows per statement / per streamed batch; bounded memory, few round trips
 
+DEFAULT_STORY_WINDOW = timedelta(days=3)
+
 Route = Callable[[RuleMatch], Sequence[str]]
 
 
+def _never(_rule_id: str) -> bool:
+    return False
+
+
 def save_items(engine: Engine, feed_id: int, items: Sequence[Item],
-               matches: Mapping[str, Sequence[RuleMatch]], route: Route,
-               now: datetime) -> SaveResult:
+               matches: Mapping[str, Sequence[RuleMatch]], route: Route, now: datetime, *,
+               story_keys: Mapping[str, StoryKey] | None = None,
+               realert_on_new_source: RealertPolicy = _never,
+               story_window: timedelta = DEFAULT_STORY_WINDOW) -> SaveResult:
     """Insert what is new, never duplicate anything, and queue deliveries only for new hits.
 
     Every insert is ON CONFLICT DO NOTHING, so two workers saving the same feed at once (or a
     retry after a crash) converge on one row per item, per (item, rule) and per (hit, channel).
+    New items with a StoryKey join a recent story or start one (story_items); a new hit on a
+    story that already alerted for its rule is stored suppressed, without deliveries
+    (story_hits). All of it is one transaction.
     """
     unique_items: dict[str, Item] = {}
     for item in items:
         unique_items.setdefault(item.key, item)
+    keys = story_keys or {}
     with _session(engine) as session:
-        new_item_ids = _insert_items(session, engine, feed_id, unique_items.values(), now)
+        new_item_ids = _insert_items(session, engine, feed_id, unique_items.values(), keys, now)
+        stories = assign_stories(session, engine,
+                                 _new_story_items(unique_items, keys, new_item_ids),
+                                 now, story_window)
         item_ids = _item_ids(session, feed_id, list(matches), known=new_item_ids)
-        new_hits = _insert_hits(session, engine, item_ids, matches, now)
-        deliveries = _insert_deliveries(session, engine, new_hits, route, now)
+        item_stories = story_ids_of(session, list(item_ids.values()), known=stories)
+        new_hits = _insert_hits(session, engine, item_ids, item_stories, matches, now)
+        suppressed = apply_story_policy(
+            session, feed_id,
+            [NewHit(hit_id, match.rule_id, story_id)
+             for hit_id, (match, story_id) in new_hits.items() if story_id is not None],
+            realert_on_new_source,
+        )
+        alerting = {hit_id: match for hit_id, (match, _) in new_hits.items()
+                    if hit_id not in suppressed}
+        deliveries = _insert_deliveries(session, engine, alerting, route, now)
     return SaveResult(
         new_items=len(new_item_ids), new_hits=len(new_hits), new_deliveries=deliveries,
-        hit_ids=tuple(sorted(new_hits)),
+        hit_ids=tuple(sorted(new_hits)), suppressed_hits=len(suppressed),
     )
+
+
+def _new_story_items(unique_items: Mapping[str, Item], keys: Mapping[str, StoryKey],
+                     new_item_ids: Mapping[str, int]) -> list[NewItem]:
+    """The items inserted by this save that have a StoryKey, in batch order."""
+    return [
+        NewItem(item_id=new_item_ids[sha256_text(key)], title=item.title, key=keys[key])
+        for key, item in unique_items.items()
+        if key in keys and sha256_text(key) in new_item_ids
+    ]
 
 
 def _insert_many(session: Session, statement: Any, rows: list[dict[str, Any]]) -> list[Any]:
@@ -53,8 +90,10 @@ def _insert_many(session: Session, statement: Any, rows: list[dict[str, Any]]) -
 
 
 def _insert_items(session: Session, engine: Engine, feed_id: int, items: Iterable[Item],
-                  now: datetime) -> dict[str, int]:
-    rows = [_item_values(feed_id, item, now) for item in items]
+                  keys: Mapping[str, StoryKey], now: datetime) -> dict[str, int]:
+    """Item id by key digest for the items that were not stored yet."""
+    rows = [_item_values(feed_id, item, now) | story_columns(keys.get(item.key))
+            for item in items]
     if not rows:
         return {}
     table = ItemRow.__table__  # type: ignore[attr-defined]
@@ -98,9 +137,9 @@ def _item_ids(session: Session, feed_id: int, keys: list[str],
 
 
 def _insert_hits(session: Session, engine: Engine, item_ids: Mapping[str, int],
-                 matches: Mapping[str, Sequence[RuleMatch]],
-                 now: datetime) -> dict[int, RuleMatch]:
-    """Returns the NEW hits only: hit id → the match that produced it."""
+                 item_stories: Mapping[int, int], matches: Mapping[str, Sequence[RuleMatch]],
+                 now: datetime) -> dict[int, tuple[RuleMatch, int | None]]:
+    """Returns the NEW hits only: hit id → the match that produced it and the item's story."""
     by_item_rule: dict[tuple[int, str], RuleMatch] = {}
     for key, rule_matches in matches.items():
         item_id = item_ids.get(key)
@@ -111,7 +150,8 @@ def _insert_hits(session: Session, engine: Engine, item_ids: Mapping[str, int],
     rows = [
         {"item_id": item_id, "rule_id": match.rule_id, "rule_title": match.rule_title,
          "severity": str(match.severity), "matched": dump_words(match.matched_words),
-         "spans": dump_spans(match.spans), "snippet": match.snippet, "created_at": now}
+         "spans": dump_spans(match.spans), "snippet": match.snippet, "created_at": now,
+         "story_id": item_stories.get(item_id)}
         for (item_id, _), match in by_item_rule.items()
     ]
     if not rows:
@@ -121,7 +161,10 @@ def _insert_hits(session: Session, engine: Engine, item_ids: Mapping[str, int],
         table.c.id, table.c.item_id, table.c.rule_id
     )
     returned = _insert_many(session, statement, rows)
-    return {hit_id: by_item_rule[(item_id, rule_id)] for hit_id, item_id, rule_id in returned}
+    return {
+        hit_id: (by_item_rule[(item_id, rule_id)], item_stories.get(item_id))
+        for hit_id, item_id, rule_id in returned
+    }
 
 
 def _insert_deliveries(session: Session, engine: Engine, new_hits: Mapping[int, RuleMatch],

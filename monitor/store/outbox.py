@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from monitor.store.columns import MAX_ERROR_TEXT, free_of_lease, load_spans, load_words
 from monitor.store.db import _session
 from monitor.store.records import DELIVERY_STATUSES, DeliveryJob, DeliveryView
+from monitor.store.story_hits import also_reported_by, other_outlets
 from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow
 from monitor.types import Alert, Severity
 
 
 def claim_deliveries(engine: Engine, now: datetime, worker_id: str, lease_seconds: float,
-                     limit: int, channels: Sequence[str] | None = None) -> list[DeliveryJob]:
-    """Lease due pending deliveries (oldest due first); same atomic pattern as claim_feeds."""
+                     limit: int, channels: Sequence[str] | None = None,
+                     min_severity: Severity | None = None) -> list[DeliveryJob]:
+    """Lease due pending deliveries (oldest due first); same atomic pattern as claim_feeds.
+
+    A leased row is invisible to every other claim until its lease ends, so one claim's rows
+    (one digest) never overlap another's.
+    """
     if limit <= 0 or (channels is not None and not channels):
         return []
     candidates = (
@@ -30,6 +36,10 @@ def claim_deliveries(engine: Engine, now: datetime, worker_id: str, lease_second
     )
     if channels is not None:
         candidates = candidates.where(col(DeliveryRow.channel).in_(list(channels)))
+    if min_severity is not None:
+        severe = [str(s) for s in Severity if s.rank >= min_severity.rank]
+        candidates = candidates.where(col(DeliveryRow.hit_id).in_(
+            select(col(HitRow.id)).where(col(HitRow.severity).in_(severe))))
     if engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claim = (
@@ -39,22 +49,31 @@ def claim_deliveries(engine: Engine, now: datetime, worker_id: str, lease_second
         .execution_options(synchronize_session=False)
     )
     with _session(engine) as session:
-        claimed = list(session.scalars(claim))
+        claimed = [_id(delivery_id) for delivery_id in session.scalars(claim)]
         if not claimed:
             return []
-        query = (
-            select(DeliveryRow, HitRow, ItemRow, FeedRow)
-            .join(HitRow, col(HitRow.id) == col(DeliveryRow.hit_id))
-            .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
-            .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
-            .where(col(DeliveryRow.id).in_(claimed))
-            .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
-        )
-        return [
-            DeliveryJob(delivery_id=_id(delivery.id), channel=delivery.channel,
-                        attempts=delivery.attempts, alert=_alert(hit, item, feed))
-            for delivery, hit, item, feed in session.exec(query)
-        ]
+        return _jobs(session, claimed)
+
+
+def _jobs(session: Session, delivery_ids: list[int]) -> list[DeliveryJob]:
+    query = (
+        select(DeliveryRow, HitRow, ItemRow, FeedRow)
+        .join(HitRow, col(HitRow.id) == col(DeliveryRow.hit_id))
+        .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
+        .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
+        .where(col(DeliveryRow.id).in_(delivery_ids))
+        .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
+    )
+    rows = list(session.exec(query))
+    outlets = other_outlets(session, [hit.story_id for _, hit, _, _ in rows
+                                      if hit.story_id is not None])
+    return [
+        DeliveryJob(delivery_id=_id(delivery.id), channel=delivery.channel,
+                    attempts=delivery.attempts,
+                    alert=_alert(hit, item, feed,
+                                 also_reported_by(outlets, hit.story_id, _id(feed.id), feed.name)))
+        for delivery, hit, item, feed in rows
+    ]
 
 
 def _id(value: int | None) -> int:
@@ -62,38 +81,100 @@ def _id(value: int | None) -> int:
     return value
 
 
-def _alert(hit: HitRow, item: ItemRow, feed: FeedRow) -> Alert:
+def _alert(hit: HitRow, item: ItemRow, feed: FeedRow, others: tuple[str, ...]) -> Alert:
     return Alert(
         hit_id=_id(hit.id), rule_id=hit.rule_id, rule_title=hit.rule_title,
         severity=Severity(hit.severity), item_title=item.title, link=item.link,
         feed_name=feed.name, published=item.published_at, matched=load_words(hit.matched),
         snippet=hit.snippet, spans=load_spans(hit.spans), story_id=hit.story_id,
+        also_reported_by=others,
     )
 
 
-def _finish(engine: Engine, delivery_id: int, values: dict[str, Any]) -> None:
+def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any]) -> None:
+    """Record one attempt's outcome for all the given deliveries in one transaction.
+
+    Only pending rows change: a row another worker already sent or gave up on stays so, and a
+    late failure report can never put a sent delivery back in the queue.
+    """
+    if not delivery_ids:
+        return
     values.update(claimed_by=None, lease_until=None,
                   attempts=col(DeliveryRow.attempts) + 1)
     with _session(engine) as session:
         session.execute(
-            update(DeliveryRow).where(col(DeliveryRow.id) == delivery_id).values(**values)
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id).in_(list(delivery_ids)),
+                   col(DeliveryRow.status) == "pending")
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 
 
 def mark_sent(engine: Engine, delivery_id: int, now: datetime) -> None:
-    _finish(engine, delivery_id, {"status": "sent", "sent_at": now})
+    mark_sent_many(engine, [delivery_id], now)
+
+
+def mark_sent_many(engine: Engine, delivery_ids: Sequence[int], now: datetime) -> None:
+    """A digest went out: every delivery in it is sent, together."""
+    _finish(engine, delivery_ids, {"status": "sent", "sent_at": now})
 
 
 def mark_failed(engine: Engine, delivery_id: int, error: str, now: datetime,
                 retry_at: datetime | None) -> None:
+    mark_failed_many(engine, [delivery_id], error, now, retry_at)
+
+
+def mark_failed_many(engine: Engine, delivery_ids: Sequence[int], error: str, now: datetime,
+                     retry_at: datetime | None) -> None:
     """Counts the attempt; retry_at=None is a final failure, otherwise it retries then."""
     values: dict[str, Any] = {"last_error": error[:MAX_ERROR_TEXT]}
     if retry_at is None:
         values["status"] = "failed"
     else:
         values.update(status="pending", next_attempt_at=retry_at)
-    _finish(engine, delivery_id, values)
+    _finish(engine, delivery_ids, values)
+
+
+def release(engine: Engine, delivery_ids: Sequence[int]) -> None:
+    """Give claimed deliveries back untried: the lease ends, attempts stay as they were."""
+    if not delivery_ids:
+        return
+    with _session(engine) as session:
+        session.execute(
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id).in_(list(delivery_ids)),
+                   col(DeliveryRow.status) == "pending")
+            .values(claimed_by=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def last_sent_at(engine: Engine, channel: str) -> datetime | None:
+    """When the channel last had a delivery sent (None if never)."""
+    query = select(func.max(col(DeliveryRow.sent_at))).where(
+        col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == "sent"
+    )
+    with _session(engine, write=False) as session:
+        return _aware(session.exec(query).one())
+
+
+def oldest_pending_at(engine: Engine, channel: str) -> datetime | None:
+    """When the channel's longest-waiting pending delivery was queued (leased ones included)."""
+    query = select(func.min(col(DeliveryRow.created_at))).where(
+        col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == "pending"
+    )
+    with _session(engine, write=False) as session:
+        return _aware(session.exec(query).one())
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """MIN/MAX over a column loses its type on SQLite; convert like UTCDateTime does."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def requeue(engine: Engine, delivery_ids: Sequence[int] | None, now: datetime) -> int:

@@ -9,10 +9,19 @@ from monitor.types import Alert, ConditionalState, Item, Severity, Span
 
 POLL_STATUSES = frozenset({"ok", "not_modified", "unchanged", "error"})
 DELIVERY_STATUSES = frozenset({"pending", "sent", "failed"})
+HEALTH_STATES = frozenset({"ok", "failing", "silent"})
 
 
 class StoreLockedError(RuntimeError):
     """Another process holds the exclusive writer lock on this SQLite database."""
+
+
+class StoreUnavailableError(RuntimeError):
+    """The database could not finish a call: connection lost, server restarting, or busy.
+
+    The call's transaction was rolled back, so nothing from it was saved; the same call can
+    simply be made again later (the daemon does so on its next tick).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +64,8 @@ class SaveResult:
     new_items: int
     new_hits: int
     new_deliveries: int
-    hit_ids: tuple[int, ...]
+    hit_ids: tuple[int, ...]  # every new hit, suppressed ones included
+    suppressed_hits: int = 0  # new hits on a story that had already alerted for their rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +108,8 @@ class HitView:
     snippet: str
     spans: tuple[Span, ...]
     story_id: int | None
-    corroboration: int
+    corroboration: int  # distinct feeds whose items in this story hit this rule
+    also_reported_by: tuple[str, ...] = ()  # other feeds with items in the story (<= 10, sorted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from monitor.store import feeds as feed_ops
+from monitor.store import health, outbox, views
 from monitor.store import items as item_ops
-from monitor.store import outbox, views
 from monitor.store.db import WriterLock, make_engine, normalise_url, run_migrations, sqlite_file
+from monitor.store.items import DEFAULT_STORY_WINDOW
 from monitor.store.records import (
     DeliveryJob,
     DeliveryView,
@@ -21,7 +22,12 @@ from monitor.store.records import (
     SaveResult,
     StoredItem,
 )
-from monitor.types import FeedSpec, Item, RuleMatch
+from monitor.stories import StoryKey
+from monitor.types import FeedSpec, Item, RuleMatch, Severity
+
+
+def _never(_rule_id: str) -> bool:
+    return False
 
 
 class Store:
@@ -29,6 +35,8 @@ class Store:
 
     Thread-safe: every call runs in its own short transaction on a pooled connection.
     The store has no clock: every timestamp is passed in, as an aware datetime.
+    A call that loses its database (e.g. a PostgreSQL restart) raises StoreUnavailableError
+    and has saved nothing; the next call reconnects.
     """
 
     def __init__(self, engine: Engine, lock: WriterLock | None = None) -> None:
@@ -91,16 +99,31 @@ class Store:
     def record_poll(self, feed_id: int, outcome: PollOutcome) -> None:
         feed_ops.record_poll(self._engine, feed_id, outcome)
 
+    def set_health_state(self, feed_id: int, state: str) -> None:
+        """state: "ok" | "failing" | "silent" (ValueError otherwise)."""
+        health.set_health_state(self._engine, feed_id, state)
+
+    def typical_item_gap(self, feed_id: int, sample: int = 20) -> float | None:
+        return health.typical_item_gap(self._engine, feed_id, sample)
+
     def save_items(self, feed_id: int, items: Sequence[Item],
                    matches: Mapping[str, Sequence[RuleMatch]],
-                   route: Callable[[RuleMatch], Sequence[str]], now: datetime) -> SaveResult:
-        return item_ops.save_items(self._engine, feed_id, items, matches, route, now)
+                   route: Callable[[RuleMatch], Sequence[str]], now: datetime, *,
+                   story_keys: Mapping[str, StoryKey] | None = None,
+                   realert_on_new_source: Callable[[str], bool] = _never,
+                   story_window: timedelta = DEFAULT_STORY_WINDOW) -> SaveResult:
+        """story_keys: item key → StoryKey; items without one join no story."""
+        return item_ops.save_items(self._engine, feed_id, items, matches, route, now,
+                                   story_keys=story_keys,
+                                   realert_on_new_source=realert_on_new_source,
+                                   story_window=story_window)
 
     # outbox
     def claim_deliveries(self, now: datetime, worker_id: str, lease_seconds: float, limit: int,
-                         channels: Sequence[str] | None = None) -> list[DeliveryJob]:
+                         channels: Sequence[str] | None = None,
+                         min_severity: Severity | None = None) -> list[DeliveryJob]:
         return outbox.claim_deliveries(self._engine, now, worker_id, lease_seconds, limit,
-                                       channels)
+                                       channels, min_severity)
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         outbox.mark_sent(self._engine, delivery_id, now)
@@ -108,6 +131,24 @@ class Store:
     def mark_failed(self, delivery_id: int, error: str, now: datetime,
                     retry_at: datetime | None) -> None:
         outbox.mark_failed(self._engine, delivery_id, error, now, retry_at)
+
+    def mark_sent_many(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        """One digest sent: all its deliveries are marked in one transaction."""
+        outbox.mark_sent_many(self._engine, delivery_ids, now)
+
+    def mark_failed_many(self, delivery_ids: Sequence[int], error: str, now: datetime,
+                         retry_at: datetime | None) -> None:
+        """One digest failed: all its deliveries fail (or retry at retry_at) together."""
+        outbox.mark_failed_many(self._engine, delivery_ids, error, now, retry_at)
+
+    def release(self, delivery_ids: Sequence[int]) -> None:
+        outbox.release(self._engine, delivery_ids)
+
+    def last_sent_at(self, channel: str) -> datetime | None:
+        return outbox.last_sent_at(self._engine, channel)
+
+    def oldest_pending_at(self, channel: str) -> datetime | None:
+        return outbox.oldest_pending_at(self._engine, channel)
 
     def list_deliveries(self, status: str | None = None, limit: int = 200) -> list[DeliveryView]:
         return outbox.list_deliveries(self._engine, status, limit)
@@ -120,8 +161,9 @@ class Store:
 
     # views
     def list_hits(self, since: datetime | None = None, rule_id: str | None = None,
-                  limit: int = 1000) -> list[HitView]:
-        return views.list_hits(self._engine, since, rule_id, limit)
+                  limit: int = 1000, include_suppressed: bool = False) -> list[HitView]:
+        return views.list_hits(self._engine, since, rule_id, limit,
+                               include_suppressed=include_suppressed)
 
     def list_feeds(self) -> list[FeedView]:
         return views.list_feeds(self._engine)

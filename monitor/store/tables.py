@@ -1,6 +1,6 @@
 """SQLModel tables. They never leave monitor.store: queries turn rows into records.py dataclasses.
 
-The first Alembic revision (migrations/versions/0001_initial.py) must create exactly this schema;
+The Alembic revisions (migrations/versions/, 0001 then 0002) must create exactly this schema;
 tests/store/test_migrations.py compares the two so they cannot drift apart.
 """
 
@@ -66,6 +66,8 @@ class StoryRow(SQLModel, table=True):
     first_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
     title: str = Field(sa_type=Text)
     signature: str | None = Field(default=None, sa_type=Text)
+    # When the story's newest item arrived: only recent stories take new items (monitor.stories).
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class ItemRow(SQLModel, table=True):
@@ -89,6 +91,18 @@ class ItemRow(SQLModel, table=True):
     fetched_at: datetime = Field(sa_type=UTCDateTime, index=True)
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
     content_hash: str = Field(max_length=64, index=True)
+    # The item's monitor.stories.StoryKey, kept to find and confirm later items of its story.
+    story_signature: str | None = Field(default=None, sa_type=Text)
+    story_link_sha256: str | None = Field(default=None, max_length=64, index=True)
+
+
+class ItemBandRow(SQLModel, table=True):
+    """LSH band keys of an item's StoryKey: items sharing a band are candidates for one story."""
+
+    __tablename__ = "item_bands"
+
+    item_id: int = Field(foreign_key="items.id", primary_key=True)
+    band: str = Field(max_length=64, primary_key=True, index=True)
 
 
 class HitRow(SQLModel, table=True):

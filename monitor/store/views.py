@@ -1,4 +1,4 @@
-"""Read-only views for the CLI and the web page: hits and feed health."""
+"""Read-only views for the CLI and the web page: hits (with their stories) and feed health."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from sqlmodel import col, select
 from monitor.store.columns import load_spans, load_words
 from monitor.store.db import _session
 from monitor.store.records import FeedView, HitView
+from monitor.store.story_hits import also_reported_by, other_outlets
 from monitor.store.tables import FeedRow, HitRow, ItemRow
 from monitor.types import Severity
 
 
 def list_hits(engine: Engine, since: datetime | None = None, rule_id: str | None = None,
-              limit: int = 1000) -> list[HitView]:
-    """Newest first; `since` compares with the hit's creation time (inclusive)."""
+              limit: int = 1000, *, include_suppressed: bool = False) -> list[HitView]:
+    """Newest first; `since` compares with the hit's creation time (inclusive).
+
+    Repeat hits on a story that already alerted for the rule are hidden unless
+    `include_suppressed`; the hit that is shown carries the story's corroboration.
+    """
     query = (
         select(HitRow, ItemRow, FeedRow.name)
         .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
@@ -28,18 +33,29 @@ def list_hits(engine: Engine, since: datetime | None = None, rule_id: str | None
         query = query.where(col(HitRow.created_at) >= since)
     if rule_id is not None:
         query = query.where(col(HitRow.rule_id) == rule_id)
+    if not include_suppressed:
+        query = query.where(col(HitRow.suppressed).is_(False))
     with _session(engine, write=False) as session:
-        return [_hit_view(hit, item, feed_name) for hit, item, feed_name in session.exec(query)]
+        rows = list(session.exec(query))
+        outlets = other_outlets(
+            session, [hit.story_id for hit, _, _ in rows if hit.story_id is not None]
+        )
+    return [
+        _hit_view(hit, item, feed_name,
+                  also_reported_by(outlets, hit.story_id, item.feed_id, feed_name))
+        for hit, item, feed_name in rows
+    ]
 
 
-def _hit_view(hit: HitRow, item: ItemRow, feed_name: str) -> HitView:
+def _hit_view(hit: HitRow, item: ItemRow, feed_name: str,
+              others: tuple[str, ...]) -> HitView:
     assert hit.id is not None
     return HitView(
         hit_id=hit.id, rule_id=hit.rule_id, rule_title=hit.rule_title,
         severity=Severity(hit.severity), item_title=item.title, link=item.link,
         feed_name=feed_name, published=item.published_at, created_at=hit.created_at,
         matched=load_words(hit.matched), snippet=hit.snippet, spans=load_spans(hit.spans),
-        story_id=hit.story_id, corroboration=hit.corroboration,
+        story_id=hit.story_id, corroboration=hit.corroboration, also_reported_by=others,
     )
 
 

@@ -17,7 +17,8 @@ from store_factories import temporary_pg_database
 import monitor.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from monitor.store import Store
 
-EXPECTED_TABLES = {"feeds", "stories", "items", "hits", "deliveries", "alembic_version"}
+EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries",
+                   "alembic_version"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -42,7 +43,7 @@ def test_open_without_migrate_leaves_database_empty(empty_url: str) -> None:
     store = Store.open(empty_url, migrate=False)
     try:
         assert _table_names(empty_url) == set()
-        assert store.upgrade() == "0001"
+        assert store.upgrade() == "0002"
     finally:
         store.close()
     assert _table_names(empty_url) == EXPECTED_TABLES
@@ -50,8 +51,8 @@ def test_open_without_migrate_leaves_database_empty(empty_url: str) -> None:
 
 def test_upgrade_is_idempotent(empty_url: str) -> None:
     with Store.open(empty_url) as store:
-        assert store.upgrade() == "0001"
-        assert store.upgrade() == "0001"
+        assert store.upgrade() == "0002"
+        assert store.upgrade() == "0002"
     with Store.open(empty_url) as reopened:
         assert reopened.list_feeds() == []
 
@@ -111,4 +112,4 @@ def test_workers_migrating_at_once_on_postgresql_all_succeed() -> None:
         for thread in threads:
             thread.join()
         assert errors == []
-        assert revisions == ["0001"] * 4
+        assert revisions == ["0002"] * 4
