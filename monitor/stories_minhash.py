@@ -16,6 +16,7 @@ import struct
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 # One 64-byte BLAKE2b digest yields 16 little-endian 32-bit hash values.
 _WORDS_PER_DIGEST = 16
@@ -75,19 +76,25 @@ def shingles(title: str, summary: str, config: ShingleConfig) -> set[str]:
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
+# News vocabulary is Zipf-distributed: a small cache of per-word hashes serves most lookups.
+_CACHE_SIZE = 16_384
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def shingle_hash(shingle: str) -> int:
     """Stable 32-bit hash of one shingle (what the stored signature holds)."""
     digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=4, salt=_SHINGLE_SALT)
     return int.from_bytes(digest.digest(), "big")
 
 
-def _slot_values(shingle: str, digests: int) -> list[int]:
+@lru_cache(maxsize=_CACHE_SIZE)
+def _slot_values(shingle: str, digests: int) -> tuple[int, ...]:
     data = shingle.encode("utf-8")
     values: list[int] = []
     for index in range(digests):
         salt = f"story-mh{index}".encode()
         values.extend(_UNPACK(hashlib.blake2b(data, digest_size=64, salt=salt).digest()))
-    return values
+    return tuple(values)
 
 
 def minhash(items: Iterable[str], slots: int) -> tuple[int, ...]:
@@ -97,6 +104,12 @@ def minhash(items: Iterable[str], slots: int) -> tuple[int, ...]:
     if not rows:
         return (_EMPTY_SLOT,) * slots
     return tuple(map(min, zip(*rows, strict=True)))
+
+
+def clear_caches() -> None:
+    """Forget cached word hashes (benchmarks measure cold speed with this)."""
+    shingle_hash.cache_clear()
+    _slot_values.cache_clear()
 
 
 def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
