@@ -214,6 +214,7 @@ RULE_THEMES: Mapping[str, str] = {
     "un-arms-embargo": "arms-embargo",
     "embargoed-conflict-arms": "arms-embargo",
     "transfer-denials": "denials",
+    "dprk-state-media-rebuttals": "denials",
 }
 
 
