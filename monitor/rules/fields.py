@@ -91,6 +91,14 @@ def _is_text(node: yaml.Node | None) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG
 
 
+def _quote_hint(node: yaml.Node) -> str:
+    """YAML reads off/yes/no/123/2026-01-01 as non-text; say so instead of a bare type error."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != _STR_TAG:
+        kind = node.tag.rsplit(":", 1)[-1]
+        return f' (YAML reads {node.value} as a {kind}; put it in quotes: "{node.value}")'
+    return ""
+
+
 def _rule_id(
     out: Reporter, node: yaml.Node | None, rule_id: str | None, rule: yaml.Node
 ) -> str | None:
@@ -98,7 +106,8 @@ def _rule_id(
         out.fail(rule, None, 'rule has no "id"')
         return None
     if not _is_text(node) or RULE_ID_RE.fullmatch(str(node.value)) is None:
-        out.fail(node, None, 'rule "id" must be a name of letters, digits, ".", "_" and "-"')
+        message = 'rule "id" must be a name of letters, digits, ".", "_" and "-"'
+        out.fail(node, None, message + _quote_hint(node))
         return None
     return str(node.value)
 
@@ -117,7 +126,7 @@ def _text_node(
             out.fail(rule, rule_id, f'rule has no "{key}"')
         return None
     if not isinstance(node, yaml.ScalarNode) or not _is_text(node):
-        out.fail(node, rule_id, f'"{key}" must be text')
+        out.fail(node, rule_id, f'"{key}" must be text' + _quote_hint(node))
         return None
     if not node.value.strip():
         out.fail(node, rule_id, f'"{key}" is empty' if key != "query" else "query is empty")

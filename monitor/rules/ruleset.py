@@ -108,6 +108,10 @@ class RuleSet:
         """The compiled query (aliases resolved), e.g. for tools that display rules."""
         return self._by_id[rule_id].query
 
+    def exclude_tree(self, rule_id: str) -> Node | None:
+        """The compiled exclude query, if the rule has one."""
+        return self._by_id[rule_id].exclude
+
 
 def spans_of(item: ItemText, found: set[WordSpan]) -> tuple[Span, ...]:
     """Word stretches → character spans, in field order then position."""

@@ -182,7 +182,8 @@ class _FileReader:
 
     def read_rule(self, node: yaml.Node) -> None:
         id_node = _find_key(node, "id")
-        rule_id = id_node.value if isinstance(id_node, yaml.ScalarNode) else None
+        is_text = isinstance(id_node, yaml.ScalarNode) and id_node.tag == _STR_TAG
+        rule_id = id_node.value if is_text and id_node is not None else None
         entries = self.mapping(node, rule_id, "a rule")
         if not entries:
             return
