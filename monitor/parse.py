@@ -35,6 +35,20 @@ from monitor.normalize import MAX_TITLE_CHARS, RawEntry, TextValue, clean_text, 
 from monitor.types import FetchErrorKind, ParsedFeed
 
 _MAX_MESSAGE_CHARS = 300
+# feedparser's cost grows with the square of nesting depth and of attributes per element
+# (100,000 attributes on one element: about 6 minutes), so both are capped before it runs.
+MAX_DEPTH = 256
+MAX_ATTRIBUTES = 256
+# ~50 µs of feedparser time each; the largest real feed in the test corpus has 11,000.
+MAX_ELEMENTS = 100_000
+_HTML_VOID = frozenset(
+    b"area base br col embed hr img input link meta param source track wbr".split()
+)  # elements that broken feeds leave unclosed in raw HTML; they never nest
+_STRUCTURE_TOKEN = re.compile(
+    rb"<(?:(?P<skip>!--|!\[CDATA\[|\?|!)|(?P<close>/)?(?P<name>[A-Za-z_][\w:.-]*)(?P<attrs>[^<>]*)>)"
+)
+_SKIP_END = {b"!--": b"-->", b"![CDATA[": b"]]>", b"?": b"?>", b"!": b">"}
+_ATTRIBUTE = re.compile(rb"\s[^\s=/<>]+\s*=")
 _MAX_KEPT_ENTITIES = 256
 _UTF8_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>"  # what convert_to_utf8 writes
 _DECLARATION_TOKEN = re.compile(rb"[\"'\[\]>]|<!--|<\?")
@@ -74,7 +88,7 @@ def parse_feed(
     prepared = _prepare(body, lower_headers)
     response_headers = {**lower_headers, **prepared.headers, "content-location": final_url}
     result = feedparser.parse(
-        io.BytesIO(prepared.data),
+        io.BytesIO(_limit_structure(prepared.data, max_items)),
         response_headers=response_headers,
         resolve_relative_uris=False,  # we keep text only; links are resolved in normalize
         sanitize_html=False,  # html_to_text drops scripts/styles and every tag anyway
@@ -85,8 +99,7 @@ def parse_feed(
     if not entries:
         _reject_if_unusable(body, lower_headers, result, title, problem)
     items = tuple(
-        normalize_entry(raw_entry(entry), feed_url=feed_url, final_url=final_url, now=now)
-        for entry in entries
+        normalize_entry(raw_entry(entry), feed_url=feed_url, final_url=final_url, now=now) for entry in entries
     )
     return ParsedFeed(title=title, items=items, warning=problem)
 
@@ -174,6 +187,50 @@ def _looks_like_html(body: bytes, headers: Mapping[str, str]) -> bool:
 
 
 # --- making the document safe for feedparser ------------------------------------------------
+
+
+def _limit_structure(data: bytes, max_items: int) -> bytes:
+    """Reject absurd nesting or attribute counts, and cut the document after the `max_items`-th
+    item/entry, or after the last whole item once MAX_ELEMENTS elements have been seen (closing
+    the elements still open), so feedparser never spends time on entries that would be thrown
+    away. A tolerant tag scan, so it also works on malformed XML."""
+    stack: list[bytes] = []
+    items = elements = position = 0
+    last_item_end: tuple[int, tuple[bytes, ...]] | None = None  # where and what is still open
+    while match := _STRUCTURE_TOKEN.search(data, position):
+        position = match.end()
+        if skip := match.group("skip"):  # comment, CDATA, processing instruction, declaration
+            end = data.find(_SKIP_END[skip], position)
+            if end < 0:
+                break
+            position = end + len(_SKIP_END[skip])
+            continue
+        name, attributes = match.group("name"), match.group("attrs")
+        if match.group("close"):
+            if name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name) :]
+            if name.rsplit(b":", 1)[-1] in (b"item", b"entry") and stack:
+                items += 1
+                last_item_end = (position, tuple(stack))
+                if items >= max_items:
+                    return _cut(data, *last_item_end)
+            continue
+        elements += 1
+        if elements > MAX_ELEMENTS:
+            if last_item_end is None:
+                raise FeedParseError(f"not a feed: more than {MAX_ELEMENTS:,} elements")
+            return _cut(data, *last_item_end)
+        if len(_ATTRIBUTE.findall(attributes)) > MAX_ATTRIBUTES:
+            raise FeedParseError(f"not a feed: an element has more than {MAX_ATTRIBUTES} attributes")
+        if not attributes.endswith(b"/") and name.lower() not in _HTML_VOID:
+            stack.append(name)
+            if len(stack) > MAX_DEPTH:
+                raise FeedParseError(f"not a feed: elements nested more than {MAX_DEPTH} deep")
+    return data
+
+
+def _cut(data: bytes, position: int, still_open: tuple[bytes, ...]) -> bytes:
+    return data[:position] + b"".join(b"</%s>" % name for name in reversed(still_open))
 
 
 @dataclass(frozen=True, slots=True)
