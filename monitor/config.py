@@ -14,11 +14,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.durations import parse_duration, parse_pause, parse_size
 from monitor.fetch import FetchSettings
+from monitor.policies import AlertPolicy, HealthPolicy
 from monitor.redact import redact_url
+from monitor.schedule import parse_digest_schedule
 from monitor.types import ChannelSpec, FeedSpec, Severity
 from monitor.yamlsource import YamlSourceError, load_yaml
 
@@ -64,6 +74,20 @@ class _Channel(_Strict):
     tags: list[str] = Field(default_factory=list)
     min_severity: Severity = Severity.LOW
     min_interval: Pause | None = None
+    digest: str | None = None
+    timezone: str = "UTC"
+    immediate_severity: Severity | None = None
+    templates: str | None = None
+
+    @model_validator(mode="after")
+    def _valid_digest(self) -> _Channel:
+        if self.digest is not None:
+            parse_digest_schedule(self.digest, self.timezone)
+        elif self.immediate_severity is not None:
+            raise ValueError("immediate_severity only applies to a channel with a digest")
+        if self.templates is not None and not Path(self.templates).is_dir():
+            raise ValueError(f"templates: no such directory {self.templates!r}")
+        return self
 
 
 class _Fetch(_Strict):
@@ -84,6 +108,12 @@ class _Alerts(_Strict):
     batch: int = Field(100, ge=1)
 
 
+class _Health(_Strict):
+    failures: int = Field(5, ge=1)
+    silence_factor: float = Field(3.0, gt=1)
+    check_every: Duration = 60
+
+
 class _Config(_Strict):
     database: str = "sqlite:///data/monitor.db"
     rules: str | list[str] = "rules/"
@@ -94,15 +124,8 @@ class _Config(_Strict):
     notify: list[_Channel] = Field(default_factory=list)
     fetch: _Fetch = Field(default_factory=lambda: _Fetch())
     alerts: _Alerts = Field(default_factory=lambda: _Alerts())
+    health: _Health = Field(default_factory=lambda: _Health())
     log_format: Literal["text", "json"] = "text"
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPolicy:
-    max_attempts: int
-    retry_base_seconds: float
-    retry_max_seconds: float
-    batch: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +142,8 @@ class Settings:
     fetch: FetchSettings
     max_items_per_feed: int
     alerts: AlertPolicy
+    health: HealthPolicy
+    health_check_seconds: float
     log_format: str
 
 
@@ -191,6 +216,8 @@ def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: A
             model.alerts.retry_max,
             model.alerts.batch,
         ),
+        health=HealthPolicy(model.health.failures, model.health.silence_factor),
+        health_check_seconds=model.health.check_every,
         log_format=model.log_format,
     )
 
@@ -240,6 +267,10 @@ def _channels(
             tags=tuple(channel.tags),
             min_severity=channel.min_severity,
             is_config_file=channel.config is not None,
+            digest=channel.digest,
+            timezone=channel.timezone,
+            immediate_severity=channel.immediate_severity,
+            template_dir=channel.templates,
         )
         channels.append((spec, channel.min_interval))
     return channels

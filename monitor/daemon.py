@@ -20,7 +20,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.alerts.outbox import OutboxReport, Sender, drain_channel
-from monitor.alerts.render import Message
+from monitor.feedhealth import FeedHealthWatch
 from monitor.fetch import Fetcher
 from monitor.metrics import Metrics, MetricsServer
 from monitor.observe import HealthCheck, record_deliveries, record_polls
@@ -39,6 +39,11 @@ class Daemon:
         self._metrics = Metrics()
         self._health = HealthCheck(runtime.store, self._metrics, runtime.settings.tick_seconds,
                                    runtime.clock)
+        tags = runtime.routing_tags()
+        admins = [sender for sender in runtime.senders if "admin" in tags.get(sender.name, ())]
+        self._health_watch = FeedHealthWatch(
+            runtime.store, admins, runtime.settings.health, runtime.clock
+        )
         self._metrics_server = (
             MetricsServer(self._metrics, self._health, metrics_host, metrics_port)
             if metrics_port is not None else None
@@ -72,6 +77,10 @@ class Daemon:
                         job, "interval", seconds=settings.tick_seconds, id=job.__name__,
                         max_instances=1, coalesce=True, next_run_time=self._runtime.clock(),
                     )
+                scheduler.add_job(
+                    self._check_health, "interval", seconds=settings.health_check_seconds,
+                    id="health", max_instances=1, coalesce=True,
+                )
                 scheduler.start()
                 log.info("daemon started: %d feeds, %d rules, tick %.0fs",
                          len(settings.feeds), len(self._runtime.rules.get().rules),
@@ -122,6 +131,14 @@ class Daemon:
         if any(report.new_hits for report in reports):
             await self._start_drains()
 
+    async def _check_health(self) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            await self._health_watch.check()
+        except Exception:  # a database hiccup: the next check tries again
+            log.exception("feed health check failed")
+
     async def _start_drains(self) -> None:
         """One drain task per channel at a time; a slow or throttled channel delays only itself."""
         if self._stop.is_set():
@@ -133,7 +150,7 @@ class Daemon:
                 continue
             self._drains[sender.name] = asyncio.create_task(drain_channel(
                 runtime.store, sender, runtime.settings.alerts, runtime.clock, runtime.worker_id,
-                self._rng,
+                self._rng, runtime.plans.get(sender.name),
             ))
             self._drains[sender.name].add_done_callback(
                 functools.partial(self._drain_done, sender.name)
@@ -172,16 +189,16 @@ class Daemon:
         if text != self._last_rule_error:
             self._last_rule_error = text
             await notify_admins(self._runtime.senders, self._runtime.routing_tags(),
-                                Message("[monitor] rule files have errors", text))
+                                "[monitor] rule files have errors", text)
 
 
 async def notify_admins(
-    senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], message: Message
+    senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], title: str, body: str
 ) -> None:
     """Operational notices go straight to channels tagged `admin`, outside the hit outbox."""
     admins = [sender for sender in senders if "admin" in tags.get(sender.name, ())]
     for sender in admins:
-        outcome = await asyncio.to_thread(sender.send, message)
+        outcome = await asyncio.to_thread(sender.send_notice, title, body)
         if not outcome.ok:
             log.error("admin notice not delivered: %s", outcome.error, extra={"channel": sender.name})
 

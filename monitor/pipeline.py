@@ -16,6 +16,7 @@ from monitor.alerts.routing import channels_for
 from monitor.fetch import Fetcher
 from monitor.parse import FeedParseError, parse_feed
 from monitor.rules import RuleSet
+from monitor.stories import story_key
 from monitor.store import FeedJob, PollOutcome, Store
 from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, ParsedFeed, RuleMatch
 
@@ -123,7 +124,11 @@ class Pipeline:
         }
         now = self._clock()
         route = self._router(rules, now.date())
-        saved = self._store.save_items(job.id, fresh, matches, route, now)
+        stories = {item.key: story_key(item.title, item.summary, item.link) for item in fresh}
+        saved = self._store.save_items(
+            job.id, fresh, matches, route, now, story_keys=stories,
+            realert_on_new_source=lambda rule_id: rules.rule(rule_id).realert == "on_new_source",
+        )
         if parsed.warning:
             log.info("feed parsed with a warning: %s", parsed.warning, extra={"feed": job.name})
         return self._record_success(

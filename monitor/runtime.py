@@ -6,7 +6,7 @@ import logging
 import multiprocessing
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,11 +14,12 @@ from pathlib import Path
 
 from monitor.alerts.channels import ChannelSet
 from monitor.alerts.console import CONSOLE, ConsoleChannel
-from monitor.alerts.outbox import OutboxReport, Sender, deliver_pending
+from monitor.alerts.outbox import ChannelPlan, OutboxReport, Sender, deliver_pending
 from monitor.config import Settings
 from monitor.fetch import Fetcher
 from monitor.pipeline import FeedReport, Pipeline, PipelineSettings
 from monitor.rules import RuleLoadError, RuleSet, load_rules
+from monitor.schedule import parse_digest_schedule
 from monitor.store import Store
 from monitor.types import ChannelSpec
 
@@ -65,6 +66,7 @@ class Runtime:
     rules: RulesHolder
     senders: tuple[Sender, ...]
     routing: tuple[ChannelSpec, ...]
+    plans: Mapping[str, ChannelPlan] = field(default_factory=dict)
     worker_id: str = field(default_factory=worker_name)
     clock: Callable[[], datetime] = utc_now
 
@@ -89,7 +91,7 @@ class Runtime:
 
     async def deliver(self) -> OutboxReport:
         return await deliver_pending(
-            self.store, self.senders, self.settings.alerts, self.clock, self.worker_id
+            self.store, self.senders, self.settings.alerts, self.clock, self.worker_id, self.plans
         )
 
     def routing_tags(self) -> dict[str, tuple[str, ...]]:
@@ -105,7 +107,18 @@ def open_runtime(settings: Settings, *, exclusive: bool) -> Runtime:
     store = Store.open(settings.database_url, migrate=True, exclusive=exclusive)
     store.sync_feeds(settings.feeds, utc_now())
     senders, routing = build_senders(settings)
-    return Runtime(settings, store, rules, senders, routing)
+    return Runtime(settings, store, rules, senders, routing, channel_plans(routing))
+
+
+def channel_plans(specs: Sequence[ChannelSpec]) -> dict[str, ChannelPlan]:
+    """Digest schedules were validated with the configuration; parsing again cannot fail."""
+    return {
+        spec.name: ChannelPlan(
+            parse_digest_schedule(spec.digest, spec.timezone) if spec.digest else None,
+            spec.immediate_severity,
+        )
+        for spec in specs
+    }
 
 
 def build_senders(settings: Settings) -> tuple[tuple[Sender, ...], tuple[ChannelSpec, ...]]:

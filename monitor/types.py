@@ -164,3 +164,7 @@ class ChannelSpec:
     min_severity: Severity = Severity.LOW
     is_config_file: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+    digest: str | None = None  # "hourly", "daily at 08:00" or a cron expression
+    timezone: str = "UTC"  # for the digest schedule
+    immediate_severity: Severity | None = None  # hits at or above it bypass the digest
+    template_dir: str | None = None  # overrides of the shipped alert templates

@@ -1,14 +1,12 @@
-"""Routing, rendering, redaction and retry timing: the pure parts of alerting."""
+"""Routing, redaction and retry timing: the pure parts of alerting."""
 
 import random
-from datetime import UTC, datetime
 
 from monitor.alerts.outbox import retry_delay
-from monitor.alerts.render import render_alert
 from monitor.alerts.routing import channels_for
-from monitor.config import AlertPolicy
+from monitor.policies import AlertPolicy
 from monitor.redact import redact_text, redact_url
-from monitor.types import Alert, ChannelSpec, RuleMatch, Severity
+from monitor.types import ChannelSpec, RuleMatch, Severity
 
 
 def match(notify: tuple[str, ...] = (), severity: Severity = Severity.HIGH) -> RuleMatch:
@@ -31,28 +29,6 @@ def test_rule_without_tags_goes_everywhere_its_severity_allows() -> None:
 def test_rule_tags_select_tagged_channels_plus_untagged_ones() -> None:
     assert channels_for(match(("analysts",)), CHANNELS) == ("all", "analysts", "urgent")
     assert channels_for(match(("nobody",)), CHANNELS) == ("all", "urgent")
-
-
-def test_render_contains_everything_an_analyst_needs() -> None:
-    alert = Alert(
-        hit_id=1, rule_id="dprk-russia-arms", rule_title="DPRK–Russia arms", severity=Severity.HIGH,
-        item_title="  North Korean shells\nreach Russia ", link="https://example.org/a",
-        feed_name="Wire", published=datetime(2026, 11, 27, 8, 30, tzinfo=UTC),
-        matched=("north korean", "shells", "russia"), snippet="… «North Korean» «shells» …",
-    )
-    message = render_alert(alert)
-    assert message.title == "[HIGH] DPRK–Russia arms: North Korean shells reach Russia"
-    for expected in ("https://example.org/a", "Feed: Wire", "Published: 2026-11-27 08:30 UTC",
-                     "Matched: north korean, shells, russia", "«North Korean» «shells»"):
-        assert expected in message.body
-
-
-def test_render_truncates_hostile_lengths() -> None:
-    alert = Alert(1, "r", "R", Severity.LOW, "x" * 5000, None, "F", None, (), "y" * 5000)
-    message = render_alert(alert)
-    assert len(message.title) <= 250
-    assert len(message.body) < 1000
-    assert "(no link)" in message.body and "Published: unknown" in message.body
 
 
 def test_redaction_hides_userinfo_paths_and_queries() -> None:

@@ -1,16 +1,25 @@
-"""Apprise channels: one Apprise object per configured channel, each service's result recorded."""
+"""Apprise channels: one Apprise object per configured channel, each message rendered for the
+kind of service behind it, and each service's result recorded."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import apprise
 
-from monitor.alerts.render import Message
+from monitor.alerts.formats import (
+    ChannelKind,
+    Digest,
+    Rendered,
+    Renderer,
+    apprise_body_format,
+    channel_kind,
+)
 from monitor.redact import redact_text, redact_url
-from monitor.types import ChannelSpec
+from monitor.types import Alert, ChannelSpec
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +31,13 @@ class SendOutcome:
 
 
 class Channel:
-    """A named destination. `send` blocks (Apprise is synchronous); callers run it in a thread."""
+    """A named destination. Sending blocks (Apprise is synchronous); callers use a thread."""
 
     def __init__(self, spec: ChannelSpec, min_interval: float | None = None) -> None:
         self.spec = spec
+        self.kind = ChannelKind.TEXT if spec.is_config_file else channel_kind(spec.url)
+        self._renderer = Renderer(Path(spec.template_dir) if spec.template_dir else None)
+        self._renderer.check()
         self._apprise = apprise.Apprise()
         if spec.is_config_file:
             config = apprise.AppriseConfig()
@@ -34,7 +46,7 @@ class Channel:
         else:
             self._apprise.add(spec.url)
         if min_interval is not None:
-            # Apprise throttles each service (e-mail: one message per 5.5 s); the channel may ask
+            # Apprise throttles each service (e-mail: one message per 5.5 s); a channel may ask
             # for another pace, e.g. 0 for a local relay.
             for service in self._apprise:
                 service.request_rate_per_sec = min_interval
@@ -45,23 +57,33 @@ class Channel:
 
     @property
     def endpoint(self) -> str:
-        return redact_url(self.spec.url) if not self.spec.is_config_file else self.spec.url
+        return self.spec.url if self.spec.is_config_file else redact_url(self.spec.url)
 
-    def send(self, message: Message) -> SendOutcome:
+    def send_alert(self, alert: Alert) -> SendOutcome:
+        return self._notify(self._renderer.render(alert, self.kind), apprise_body_format(self.kind))
+
+    def send_digest(self, digest: Digest) -> SendOutcome:
+        rendered = self._renderer.render_digest(digest, self.kind)
+        return self._notify(rendered, apprise_body_format(self.kind))
+
+    def send_notice(self, title: str, body: str) -> SendOutcome:
+        return self._notify(Rendered(title, body, "text"), "text")
+
+    def _notify(self, message: Rendered, body_format: str | None) -> SendOutcome:
         try:
             result = self._apprise.notify(
-                body=message.body, title=message.title, body_format=apprise.NotifyFormat.TEXT
+                body=message.body, title=message.title, body_format=body_format
             )
         except Exception as exc:  # a plugin bug must not take the outbox down
-            log.exception("channel %s: Apprise raised", self.name)
+            log.exception("Apprise raised", extra={"channel": self.name})
             return SendOutcome(False, redact_text(f"{type(exc).__name__}: {exc}"))
         services = list(result)
         if services and all(bool(service) for service in services):
             return SendOutcome(True)
-        return SendOutcome(False, _failure_text(result, services))
+        return SendOutcome(False, _failure_text(services))
 
 
-def _failure_text(result: object, services: Sequence[object]) -> str:
+def _failure_text(services: Sequence[object]) -> str:
     if not services:
         return "no Apprise service was loaded for this channel"
     problems: list[str] = []
@@ -90,13 +112,6 @@ class ChannelSet:
 
     def __iter__(self) -> Iterator[Channel]:
         return iter(self._channels.values())
-
-    def get(self, name: str) -> Channel | None:
-        return self._channels.get(name)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._channels)
 
     @property
     def specs(self) -> tuple[ChannelSpec, ...]:

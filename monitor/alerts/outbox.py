@@ -11,19 +11,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitor.alerts.channels import SendOutcome
-from monitor.alerts.render import Message, render_alert
-from monitor.config import AlertPolicy
+from monitor.alerts.formats import Digest
+from monitor.policies import AlertPolicy
+from monitor.schedule import DigestSchedule, next_digest_at
 from monitor.store import DeliveryJob, Store
+from monitor.types import Alert, Severity
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
 MAX_BATCHES_PER_RUN = 20
+
+
+MAX_DIGEST_ITEMS = 1000
 
 
 class Sender(Protocol):
@@ -33,7 +38,19 @@ class Sender(Protocol):
     @property
     def endpoint(self) -> str: ...
 
-    def send(self, message: Message) -> SendOutcome: ...
+    def send_alert(self, alert: Alert) -> SendOutcome: ...
+
+    def send_digest(self, digest: Digest) -> SendOutcome: ...
+
+    def send_notice(self, title: str, body: str) -> SendOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPlan:
+    """How a channel takes its alerts: one by one, or collected into digests."""
+
+    digest: DigestSchedule | None = None
+    immediate_severity: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +79,16 @@ async def deliver_pending(
     policy: AlertPolicy,
     clock: Callable[[], datetime],
     worker_id: str,
+    plans: Mapping[str, ChannelPlan] | None = None,
     rng: random.Random | None = None,
 ) -> OutboxReport:
     """Send everything that is due, all channels in parallel, and wait for them."""
     chance = rng or random.Random()
-    reports = await asyncio.gather(
-        *(drain_channel(store, sender, policy, clock, worker_id, chance) for sender in senders)
-    )
+    plan_of = plans or {}
+    reports = await asyncio.gather(*(
+        drain_channel(store, sender, policy, clock, worker_id, chance, plan_of.get(sender.name))
+        for sender in senders
+    ))
     total = OutboxReport()
     for report in reports:
         total += report
@@ -82,18 +102,77 @@ async def drain_channel(
     clock: Callable[[], datetime],
     worker_id: str,
     rng: random.Random,
+    plan: ChannelPlan | None = None,
 ) -> OutboxReport:
     """Send one channel's due deliveries in a worker thread (Apprise blocks, and throttles some
     services), batch after batch, so a slow channel never holds up the others or the polls."""
+    if plan is None or plan.digest is None:
+        return await _drain_singly(store, sender, policy, clock, worker_id, rng, None)
+    report = OutboxReport()
+    if plan.immediate_severity is not None:
+        report += await _drain_singly(
+            store, sender, policy, clock, worker_id, rng, plan.immediate_severity
+        )
+    if _digest_due(store, sender.name, plan.digest, clock()):
+        report += await asyncio.to_thread(
+            _send_digest, store, sender, plan.digest, policy, clock, worker_id, rng
+        )
+    return report
+
+
+async def _drain_singly(
+    store: Store, sender: Sender, policy: AlertPolicy, clock: Callable[[], datetime],
+    worker_id: str, rng: random.Random, min_severity: Severity | None,
+) -> OutboxReport:
     report = OutboxReport()
     for _ in range(MAX_BATCHES_PER_RUN):
         jobs = store.claim_deliveries(
-            clock(), worker_id, LEASE_SECONDS, policy.batch, channels=(sender.name,)
+            clock(), worker_id, LEASE_SECONDS, policy.batch, channels=(sender.name,),
+            min_severity=min_severity,
         )
         if not jobs:
             break
         report += await asyncio.to_thread(_drain_channel, store, sender, jobs, policy, clock, rng)
     return report
+
+
+def _digest_due(store: Store, channel: str, schedule: DigestSchedule, now: datetime) -> bool:
+    """Due at the first scheduled time after the later of the last send and the oldest wait."""
+    oldest = store.oldest_pending_at(channel)
+    if oldest is None:
+        return False
+    last = store.last_sent_at(channel)
+    previous = max(last, oldest) if last is not None else oldest
+    return next_digest_at(schedule, previous) <= now
+
+
+def _send_digest(
+    store: Store, sender: Sender, schedule: DigestSchedule, policy: AlertPolicy,
+    clock: Callable[[], datetime], worker_id: str, rng: random.Random,
+) -> OutboxReport:
+    """One message for everything pending; it succeeds or fails (and is retried) as a whole."""
+    now = clock()
+    jobs = store.claim_deliveries(
+        now, worker_id, LEASE_SECONDS, MAX_DIGEST_ITEMS, channels=(sender.name,)
+    )
+    if not jobs:
+        return OutboxReport()
+    label = f"{schedule.text} digest, {now:%Y-%m-%d %H:%M} UTC"
+    outcome = sender.send_digest(Digest(sender.name, label, tuple(job.alert for job in jobs)))
+    ids = [job.delivery_id for job in jobs]
+    if outcome.ok:
+        store.mark_sent_many(ids, clock())
+        log.info("digest sent with %d alerts", len(ids), extra={"channel": sender.name})
+        return OutboxReport(sent=len(ids))
+    attempts = max(job.attempts for job in jobs) + 1
+    delay = retry_delay(attempts, policy, rng)
+    retry_at = clock() + timedelta(seconds=delay) if delay is not None else None
+    store.mark_failed_many(ids, outcome.error or "failed", clock(), retry_at)
+    log.warning("digest of %d alerts not delivered (attempt %d): %s", len(ids), attempts,
+                outcome.error, extra={"channel": sender.name})
+    if retry_at is None:
+        return OutboxReport(failed=len(ids))
+    return OutboxReport(retrying=len(ids))
 
 
 def _drain_channel(
@@ -106,7 +185,7 @@ def _drain_channel(
 ) -> OutboxReport:
     report = OutboxReport()
     for job in jobs:
-        outcome = sender.send(render_alert(job.alert))
+        outcome = sender.send_alert(job.alert)
         now = clock()
         if outcome.ok:
             store.mark_sent(job.delivery_id, now)

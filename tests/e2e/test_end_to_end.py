@@ -79,7 +79,7 @@ def test_alerts_once_per_item_and_channel_and_survive_smtp_outage(
     ]
     body = next(m for m in mails if "artillery" in m.subject).text()
     for expected in ("https://example.org/wire/1", "Feed: Wire", "Published: 2026-11-27 08:00 UTC",
-                     "artillery", "«"):
+                     "artillery", "<mark>"):
         assert expected in body
     hooks = webhook.wait_for(3)
     assert len(hooks) == 3
