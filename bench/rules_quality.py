@@ -28,16 +28,8 @@ LABELS = REPO / "tests" / "data" / "labels"
 # Feed files (relative to the corpus root) whose entries are measured: the 2026 outlet feeds plus
 # every feed that TOPICAL_ITEMS.tsv lists. Left out: the WSJ re-publications under
 # orx365_rss-arch/output (the de-duplicated TSV below holds them) and two copies of tpm.atom.
+KAGI_DIR = "kagisearch_fastfeedparser/benchmark_data"  # the 27 feeds of 2026, all of them
 FEED_FILES: tuple[str, ...] = (
-    *(f"kagisearch_fastfeedparser/benchmark_data/{name}" for name in (
-        "08f1ee71883dbcde", "0c1cef22da7ddc10", "14333881097406c7", "14dda539770f94e3",
-        "16dc10cf98d1ee82", "1796df62c4a287cc", "18138c717652f678", "3f9eeff5039a008d",
-        "4179e7a13df0f120", "4288464f77b21d15", "4bf53cb602417030", "5357198db71ce075",
-        "6040d25e925318ed", "660a52f7dc6a1948", "6ca684f093bbc0c2", "72fea1ebfd02e90a",
-        "78f77fae2e1ffc14", "7be307059415227d", "960551eca5b5db81", "9f9555d69283aeda",
-        "ab0c82c9631050a4", "cc314ce5dfbb3adc", "ce5f942d1cd40fc0", "d2a188f20637f7a4",
-        "d87c1681464979cc", "e8fa5b64a4b41322", "f9c17f360c71def1",
-    )),
     "bnjr_rn-rss-parser/src/test/samples/reuters.ts.extracted.xml",
     "koshkarik_react-tests-workshop/__fixtures__/feed.js.extracted.xml",
     *(f"jmanuelbr_chrome-extension/src/js/mocks/{name}.mocks.js.extracted.xml" for name in (
@@ -185,7 +177,8 @@ def _lee_items(root: Path) -> Iterator[CorpusItem]:
 def load_corpus(root: Path = CORPUS) -> list[CorpusItem]:
     """Every measured item, in a fixed order. Empty when the corpus is absent."""
     items: list[CorpusItem] = []
-    for source in FEED_FILES:
+    kagi = sorted(f"{KAGI_DIR}/{p.name}" for p in (root / KAGI_DIR).glob("*") if p.is_file())
+    for source in (*kagi, *FEED_FILES):
         items.extend(_feed_items(root, source))
     for loader in (_wsj_items, _ag_items, _bbc_items, _kcna_items, _lee_items):
         items.extend(loader(root))
