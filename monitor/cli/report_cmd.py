@@ -48,6 +48,7 @@ def hit_record(hit: HitView) -> dict[str, Any]:
         "snippet": hit.snippet,
         "story_id": hit.story_id,
         "corroboration": hit.corroboration,
+        "also_reported_by": list(hit.also_reported_by),
     }
 
 
@@ -68,6 +69,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _sources(hit: HitView) -> str:
+    if not hit.also_reported_by:
+        return str(hit.corroboration)
+    others = ", ".join(hit.also_reported_by[:3])
+    more = f", +{len(hit.also_reported_by) - 3}" if len(hit.also_reported_by) > 3 else ""
+    return f"{hit.corroboration} (also {others}{more})"
+
+
 def _clip(text: str | None, limit: int) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -79,12 +88,17 @@ def hits(
     rule: Annotated[str | None, typer.Option("--rule", help="Only this rule id.")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.TABLE,
     limit: Annotated[int, typer.Option(help="At most this many hits.")] = 1000,
+    duplicates: Annotated[
+        bool, typer.Option("--duplicates", help="Also show later reports of an alerted story.")
+    ] = False,
 ) -> None:
     """List stored hits, newest first."""
     window = since_option(since)
     cutoff = utc_now() - timedelta(seconds=window) if window else None
     with _store(config) as store:
-        found = store.list_hits(since=cutoff, rule_id=rule, limit=limit)
+        found = store.list_hits(
+            since=cutoff, rule_id=rule, limit=limit, include_suppressed=duplicates
+        )
     records = [hit_record(hit) for hit in found]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
@@ -98,10 +112,10 @@ def hits(
     else:
         rows = [
             [_short_time(h.created_at), str(h.severity), h.rule_id, _clip(h.feed_name, 20),
-             _clip(h.item_title, 60), ", ".join(h.matched[:5])]
+             _clip(h.item_title, 60), ", ".join(h.matched[:5]), _sources(h)]
             for h in found
         ]
-        print_table(["found", "severity", "rule", "feed", "title", "matched"], rows)
+        print_table(["found", "severity", "rule", "feed", "title", "matched", "outlets"], rows)
         typer.echo(f"{len(found)} hits")
 
 
