@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -18,11 +18,16 @@ from monitor.store.tables import FeedRow, ItemRow
 from monitor.types import ConditionalState, FeedSpec
 
 _KEY_CHUNK = 500  # keeps IN (...) lists well under SQLite's bound-parameter limit
+_PG_SYNC_LOCK_KEY = 0x6D6F6E73796E63  # "monsync": arbitrary, distinct from the migration lock
 
 
 def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None:
     wanted = {spec.url: spec for spec in feeds}  # a URL listed twice: the last entry wins
     with _session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            # fix: workers starting together would each insert the new feeds and all but one
+            # would die on the unique URL; serialise the sync so later ones see the rows.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SYNC_LOCK_KEY})
         existing = {row.url: row for row in session.exec(select(FeedRow))}
         for url, spec in wanted.items():
             row = existing.get(url)

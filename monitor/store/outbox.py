@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
@@ -156,7 +156,7 @@ def last_sent_at(engine: Engine, channel: str) -> datetime | None:
         col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == "sent"
     )
     with _session(engine, write=False) as session:
-        return _aware(session.exec(query).one())
+        return session.exec(query).one()  # MIN/MAX keep UTCDateTime: aware UTC
 
 
 def oldest_pending_at(engine: Engine, channel: str) -> datetime | None:
@@ -165,16 +165,7 @@ def oldest_pending_at(engine: Engine, channel: str) -> datetime | None:
         col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == "pending"
     )
     with _session(engine, write=False) as session:
-        return _aware(session.exec(query).one())
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """MIN/MAX over a column loses its type on SQLite; convert like UTCDateTime does."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return session.exec(query).one()  # MIN/MAX keep UTCDateTime: aware UTC
 
 
 def requeue(engine: Engine, delivery_ids: Sequence[int] | None, now: datetime) -> int:

@@ -1,0 +1,169 @@
+"""Stories in save_items: one story per event across feeds, one alert per rule per story."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pytest
+from store_factories import T0, at, by_notify, feed, item, match
+
+from monitor.store import SaveResult, Store
+from monitor.stories import StoryKey, story_key
+from monitor.types import Item
+
+DAY = 24 * 3600.0
+EVENT = "Coast guard seizes tanker carrying sanctioned crude oil near Strait of Hormuz"
+EVENT_REWORDED = "Coast guard seizes tanker with sanctioned crude oil near the Strait of Hormuz"
+OTHER_EVENT = "Central bank governor resigns after currency falls to record low against dollar"
+LEDE = "Officials said the vessel had switched off its transponder before the boarding."
+
+
+@pytest.fixture
+def feed_ids(store: Store) -> list[int]:
+    """Ids of Feed 1 .. Feed 12, in that order."""
+    specs = [feed(n) for n in range(1, 13)]
+    store.sync_feeds(specs, T0)
+    by_url = {job.url: job.id for job in store.claim_feeds(T0, "w", 60, 20)}
+    return [by_url[spec.url] for spec in specs]
+
+
+def news(key: str, title: str = EVENT, link: str | None = None) -> Item:
+    return item(key, title=title, link=link or f"https://site.example/{key}")
+
+
+def keyed(entry: Item) -> StoryKey:
+    return story_key(entry.title, LEDE, entry.link)
+
+
+def save(store: Store, feed_id: int, entries: Sequence[Item], now: datetime,
+         rules: Sequence[str] = ("arms",), **options: object) -> SaveResult:
+    matches = {entry.key: [match(rule) for rule in rules] for entry in entries}
+    keys = {entry.key: keyed(entry) for entry in entries}
+    return store.save_items(feed_id, entries, matches, by_notify, now, story_keys=keys,
+                            **options)  # type: ignore[arg-type]
+
+
+def all_hits(store: Store) -> list[tuple[int | None, bool, int]]:
+    """(story id, shown, corroboration) per hit, oldest first."""
+    shown = {hit.hit_id for hit in store.list_hits()}
+    return [(h.story_id, h.hit_id in shown, h.corroboration)
+            for h in reversed(store.list_hits(include_suppressed=True))]
+
+
+def test_same_link_in_two_feeds_alerts_once(store: Store, feed_ids: list[int]) -> None:
+    link = "https://wire.example/tanker"
+    first = save(store, feed_ids[0], [news("a", link=link)], T0)
+    second = save(store, feed_ids[1], [news("b", title="Different words entirely", link=link)],
+                  at(60))
+    assert (first.new_deliveries, first.suppressed_hits) == (1, 0)
+    assert (second.new_hits, second.new_deliveries, second.suppressed_hits) == (1, 0, 1)
+    shown = store.list_hits()
+    assert len(shown) == 1
+    assert (shown[0].feed_name, shown[0].corroboration, shown[0].also_reported_by) == (
+        "Feed 1", 2, ("Feed 2",))
+    hits = store.list_hits(include_suppressed=True)
+    assert len(hits) == 2 and hits[0].story_id == hits[1].story_id is not None
+    assert hits[0].also_reported_by == ("Feed 1",)
+    assert store.pending_count() == 1
+
+
+def test_near_duplicate_text_joins_and_other_text_does_not(store: Store,
+                                                           feed_ids: list[int]) -> None:
+    save(store, feed_ids[0], [news("a")], T0)
+    save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(60))
+    save(store, feed_ids[2], [news("c", title=OTHER_EVENT)], at(120))
+    (story_a, _, corroboration), (story_b, shown_b, _), (story_c, shown_c, _) = all_hits(store)
+    assert story_a == story_b != story_c
+    assert (corroboration, shown_b, shown_c) == (2, False, True)
+    assert store.pending_count() == 2
+
+
+def test_shared_band_without_similar_text_is_not_a_story(store: Store,
+                                                         feed_ids: list[int]) -> None:
+    """A band is only a candidate: the stored signatures must confirm it."""
+    for n, title in enumerate((EVENT, OTHER_EVENT)):
+        entry = news(f"k{n}", title=title)
+        colliding = StoryKey(None, keyed(entry).signature, ("tcollision",))
+        store.save_items(feed_ids[n], [entry], {entry.key: [match()]}, by_notify, at(n),
+                         story_keys={entry.key: colliding})
+    first, second = all_hits(store)
+    assert first[0] != second[0]
+    assert store.pending_count() == 2
+
+
+def test_stories_close_after_the_window_since_their_last_item(store: Store,
+                                                              feed_ids: list[int]) -> None:
+    link = "https://wire.example/same"
+    save(store, feed_ids[0], [news("a", link=link)], T0)
+    save(store, feed_ids[1], [news("b", link=link)], at(2.5 * DAY))  # keeps the story open
+    save(store, feed_ids[2], [news("c", link=link)], at(5 * DAY))
+    save(store, feed_ids[3], [news("d", link=link)], at(8.5 * DAY))  # 3.5 days of silence
+    stories = [story for story, _, _ in all_hits(store)]
+    assert stories[0] == stories[1] == stories[2] != stories[3]
+    wide = save(store, feed_ids[4], [news("e", link=link)], at(20 * DAY),
+                story_window=timedelta(days=30))
+    assert wide.suppressed_hits == 1
+
+
+def test_realert_on_new_source_alerts_once_per_new_feed(store: Store,
+                                                        feed_ids: list[int]) -> None:
+    def loud(rule_id: str) -> bool:
+        return rule_id == "arms"
+
+    save(store, feed_ids[0], [news("a")], T0, realert_on_new_source=loud)
+    second = save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(60),
+                  realert_on_new_source=loud)
+    again = save(store, feed_ids[1], [news("c")], at(120), realert_on_new_source=loud)
+    assert (second.new_deliveries, second.suppressed_hits) == (1, 0)
+    assert (again.new_deliveries, again.suppressed_hits) == (0, 1)
+    assert [(shown, corroboration) for _, shown, corroboration in all_hits(store)] == [
+        (True, 2), (True, 2), (False, 1)]
+
+
+def test_each_rule_alerts_once_per_story(store: Store, feed_ids: list[int]) -> None:
+    save(store, feed_ids[0], [news("a")], T0, rules=("arms",))
+    mixed = save(store, feed_ids[1], [news("b")], at(60), rules=("arms", "oil"))
+    assert (mixed.new_hits, mixed.suppressed_hits, mixed.new_deliveries) == (2, 1, 1)
+    assert {(h.rule_id, h.corroboration) for h in store.list_hits()} == {("arms", 2), ("oil", 1)}
+
+
+def test_one_batch_with_two_copies_of_a_story(store: Store, feed_ids: list[int]) -> None:
+    result = save(store, feed_ids[0], [news("a"), news("b", title=EVENT_REWORDED)], T0)
+    assert (result.new_items, result.new_hits, result.suppressed_hits) == (2, 2, 1)
+    (story_a, _, corroboration), (story_b, _, _) = all_hits(store)
+    assert story_a == story_b and corroboration == 1  # one outlet, however many items
+    assert store.list_hits()[0].also_reported_by == ()
+
+
+def test_items_without_story_keys_behave_as_before(store: Store, feed_ids: list[int]) -> None:
+    for n in range(2):
+        entry = news(f"k{n}", link="https://wire.example/one")
+        result = store.save_items(feed_ids[n], [entry], {entry.key: [match()]}, by_notify, T0)
+        assert (result.new_deliveries, result.suppressed_hits) == (1, 0)
+    assert [(story, shown) for story, shown, _ in all_hits(store)] == [(None, True)] * 2
+
+
+def test_resaving_and_new_rules_on_stored_items_keep_their_story(store: Store,
+                                                                 feed_ids: list[int]) -> None:
+    save(store, feed_ids[0], [news("a")], T0)
+    save(store, feed_ids[1], [news("b")], at(60))
+    again = save(store, feed_ids[1], [news("b")], at(120), rules=("arms", "oil"))
+    assert (again.new_items, again.new_hits, again.new_deliveries) == (0, 1, 1)
+    stories = {hit.story_id for hit in store.list_hits(include_suppressed=True)}
+    assert len(stories) == 1 and None not in stories
+
+
+def test_alerts_carry_story_and_at_most_ten_other_outlets(store: Store,
+                                                          feed_ids: list[int]) -> None:
+    link = "https://wire.example/everywhere"
+    for n in reversed(range(12)):  # Feed 12 first: it is the one that alerts
+        save(store, feed_ids[n], [news(f"k{n}", link=link)], at(12 - n))
+    jobs = store.claim_deliveries(at(60), "sender", 30, 10)
+    assert len(jobs) == 1
+    alert = jobs[0].alert
+    assert alert.feed_name == "Feed 12" and alert.story_id is not None
+    expected = sorted(f"Feed {n}" for n in range(1, 12))[:10]
+    assert list(alert.also_reported_by) == expected
+    shown = store.list_hits()
+    assert [(h.corroboration, h.also_reported_by) for h in shown] == [(12, tuple(expected))]
