@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import socket
+import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -19,9 +21,7 @@ FAST = FetchSettings(connect_timeout=2, read_timeout=2, deadline=10)
 LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 
 
-def fetch(
-    url: str, settings: FetchSettings = FAST, state: ConditionalState | None = None
-) -> FetchResult:
+def fetch(url: str, settings: FetchSettings = FAST, state: ConditionalState | None = None) -> FetchResult:
     async def run() -> FetchResult:
         async with Fetcher(settings) as fetcher:
             return await fetcher.fetch(url, state or ConditionalState())
@@ -36,9 +36,7 @@ def closed_port() -> int:
 
 
 def test_ok_body_headers_and_validators(feed_server: FeedServer) -> None:
-    feed_server.route(
-        "/feed", RSS, etag='"v1"', last_modified=LAST_MODIFIED, headers={"X-Custom": "yes"}
-    )
+    feed_server.route("/feed", RSS, etag='"v1"', last_modified=LAST_MODIFIED, headers={"X-Custom": "yes"})
     result = fetch(feed_server.url("/feed"))
     assert result.ok and not result.not_modified
     assert result.body == RSS and result.status_code == 200
@@ -55,9 +53,7 @@ def test_ok_body_headers_and_validators(feed_server: FeedServer) -> None:
 def test_conditional_get_round_trip_returns_not_modified(feed_server: FeedServer) -> None:
     feed_server.route("/feed", RSS, etag='"v1"', last_modified=LAST_MODIFIED)
     first = fetch(feed_server.url("/feed"))
-    second = fetch(
-        feed_server.url("/feed"), state=ConditionalState(first.etag, first.last_modified)
-    )
+    second = fetch(feed_server.url("/feed"), state=ConditionalState(first.etag, first.last_modified))
     assert second.ok and second.not_modified and second.body is None
     assert second.status_code == 304
     assert (second.etag, second.last_modified) == ('"v1"', LAST_MODIFIED)
@@ -129,6 +125,38 @@ def test_gzip_bomb_stops_at_the_decoded_cap(feed_server: FeedServer) -> None:
     assert result.error is not None and result.error.startswith("body exceeds 1.0 MB")
 
 
+@pytest.mark.parametrize(
+    ("encoding", "encoded"),
+    [
+        ("gzip", gzip.compress(RSS)),
+        ("deflate", zlib.compress(RSS)),
+        ("deflate", zlib.compress(RSS)[2:-4]),  # raw deflate, as some servers send it
+        ("identity", RSS),
+    ],
+)
+def test_compressed_bodies_are_decoded(feed_server: FeedServer, encoding: str, encoded: bytes) -> None:
+    feed_server.route("/feed", encoded, headers={"Content-Encoding": encoding})
+    result = fetch(feed_server.url("/feed"))
+    assert result.ok and result.body == RSS
+    assert feed_server.requests("/feed")[0]["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encoded", "message"),
+    [
+        ("gzip", b"not gzip at all", "corrupt gzip body"),
+        ("br", b"\x0b\x02\x80", "unsupported Content-Encoding 'br'"),
+    ],
+)
+def test_undecodable_bodies_are_protocol_errors(
+    feed_server: FeedServer, encoding: str, encoded: bytes, message: str
+) -> None:
+    feed_server.route("/feed", encoded, headers={"Content-Encoding": encoding})
+    result = fetch(feed_server.url("/feed"))
+    assert result.error_kind is FetchErrorKind.PROTOCOL
+    assert result.error is not None and result.error.startswith(message)
+
+
 def test_declared_content_length_over_the_cap_is_rejected_before_reading(
     feed_server: FeedServer,
 ) -> None:
@@ -170,9 +198,7 @@ def test_http_error_status_is_readable(feed_server: FeedServer) -> None:
     ("status", "retry_after", "expected"),
     [(429, "120", 120.0), (503, "999999999", 86400.0), (429, "soon", None)],
 )
-def test_retry_after_seconds(
-    feed_server: FeedServer, status: int, retry_after: str, expected: float | None
-) -> None:
+def test_retry_after_seconds(feed_server: FeedServer, status: int, retry_after: str, expected: float | None) -> None:
     feed_server.route("/limited", b"slow down", status=status, headers={"Retry-After": retry_after})
     result = fetch(feed_server.url("/limited"))
     assert result.error_kind is FetchErrorKind.HTTP_STATUS
@@ -182,13 +208,9 @@ def test_retry_after_seconds(
 
 def test_retry_after_http_date(feed_server: FeedServer) -> None:
     when = datetime.now(UTC) + timedelta(hours=1)
-    feed_server.route(
-        "/busy", b"", status=503, headers={"Retry-After": format_datetime(when, usegmt=True)}
-    )
+    feed_server.route("/busy", b"", status=503, headers={"Retry-After": format_datetime(when, usegmt=True)})
     result = fetch(feed_server.url("/busy"))
-    assert result.error is not None and result.error.startswith(
-        "HTTP 503 Service Unavailable (retry after"
-    )
+    assert result.error is not None and result.error.startswith("HTTP 503 Service Unavailable (retry after")
     assert result.retry_after_seconds is not None
     assert 3500 < result.retry_after_seconds <= 3600
 
