@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import math
+import re
 import socket
 import ssl
 import time
@@ -33,6 +34,7 @@ ACCEPT = (
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _MAX_REASON_CHARS = 80
+_USERINFO_IN_TEXT = re.compile(r"//[^/\s@]+@")  # "//user:secret@" anywhere in a message
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +338,7 @@ def _describe(exc: BaseException) -> str:
     for cause in _causes(exc):
         text = str(cause).strip()
         if text:
-            return strip_userinfo(text)
+            return _USERINFO_IN_TEXT.sub("//", text)
     return type(exc).__name__
 
 

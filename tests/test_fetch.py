@@ -273,6 +273,13 @@ def test_credentials_never_reach_messages_or_final_url(feed_server: FeedServer) 
     assert "s3cret" not in (failed.error or "") and "s3cret" not in failed.final_url
 
 
+def test_unsupported_scheme_on_redirect_hides_credentials(feed_server: FeedServer) -> None:
+    feed_server.redirect("/feed", "ftp://user:hunter2@files.example.org/feed.xml")
+    result = fetch(feed_server.url("/feed"))
+    assert result.error_kind is FetchErrorKind.PROTOCOL
+    assert result.error is not None and "hunter2" not in result.error
+
+
 def test_strip_userinfo() -> None:
     assert strip_userinfo("https://u:p@example.org:8443/a?b=1") == "https://example.org:8443/a?b=1"
     assert strip_userinfo("https://example.org/a") == "https://example.org/a"
