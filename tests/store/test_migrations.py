@@ -1,4 +1,4 @@
-"""Migrations: from an empty database, idempotent, and identical to the SQLModel tables."""
+"""Migrations: from an empty database or from 0001, idempotent, identical to the SQLModel tables."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import require_postgres
 from sqlmodel import SQLModel
-from store_factories import temporary_pg_database
+from store_factories import T0, by_notify, feed, item, match, temporary_pg_database
 
 import monitor.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from monitor.store import Store
+from monitor.store.db import alembic_config
+from monitor.stories import story_key
 
 EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries",
                    "alembic_version"}
@@ -113,3 +116,53 @@ def test_workers_migrating_at_once_on_postgresql_all_succeed() -> None:
             thread.join()
         assert errors == []
         assert revisions == ["0002"] * 4
+
+
+def _alembic(url: str, action: str, revision: str) -> None:
+    """Run one alembic command against the database, the way run_migrations does."""
+    Store.open(url, migrate=False).close()  # creates a SQLite file's directory
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            getattr(command, action)(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0001_keeps_data_and_opens_old_stories(empty_url: str) -> None:
+    _alembic(empty_url, "upgrade", "0001")
+    engine = sa.create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO stories (first_seen_at, title) VALUES (:t, 'old story')"
+            ), {"t": T0 if engine.dialect.name == "postgresql" else T0.replace(tzinfo=None)})
+    finally:
+        engine.dispose()
+    with Store.open(empty_url) as store:
+        assert store.upgrade() == "0002"
+        store.sync_feeds([feed(1)], T0)
+        feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
+        entry = item("a")
+        result = store.save_items(feed_id, [entry], {"a": [match()]}, by_notify, T0,
+                                  story_keys={"a": story_key(entry.title, "", entry.link)})
+        assert result.new_deliveries == 1
+        assert store.list_hits()[0].story_id == 2  # a new story next to the migrated one
+    engine = sa.create_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            seen = conn.execute(sa.text("SELECT last_seen_at FROM stories WHERE id = 1")).scalar()
+    finally:
+        engine.dispose()
+    assert seen is not None
+
+
+def test_0002_downgrades_and_upgrades_again(empty_url: str) -> None:
+    Store.open(empty_url).close()
+    _alembic(empty_url, "downgrade", "0001")
+    assert "item_bands" not in _table_names(empty_url)
+    with Store.open(empty_url) as store:
+        assert store.upgrade() == "0002"
+    assert _table_names(empty_url) == EXPECTED_TABLES
