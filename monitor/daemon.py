@@ -127,7 +127,8 @@ class Daemon:
                 return
             record_polls(self._metrics, reports, time.monotonic() - started)
             for feed in reports:
-                log.info(feed.summary(), extra={"feed": feed.feed_name})
+                level = logging.WARNING if feed.status == "error" else logging.INFO
+                log.log(level, "%s", feed.summary(), extra={"feed": feed.feed_name})
         if any(report.new_hits for report in reports):
             await self._start_drains()
 

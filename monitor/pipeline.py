@@ -176,7 +176,6 @@ class Pipeline:
             body_sha256=job.state.body_sha256, error_kind=kind, error=message,
             next_poll_at=next_poll, new_items=0,
         ))
-        log.warning("feed failed: %s", message, extra={"feed": job.name})
         return FeedReport(
             job.name, job.url, "error", error=f"{kind}: {message}", next_poll_at=next_poll,
             error_kind=kind, fetch_seconds=result.elapsed_seconds if result else None,
