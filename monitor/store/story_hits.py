@@ -8,15 +8,17 @@ like two stories being created (see story_items); on SQLite writers are serialis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.tables import FeedRow, HitRow, ItemRow
 
 MAX_OTHER_OUTLETS = 10
+_CHUNK = 500
 
 RealertPolicy = Callable[[str], bool]
 
@@ -28,66 +30,93 @@ class NewHit:
     story_id: int
 
 
-def apply_story_policy(session: Session, feed_id: int, new_hits: Iterable[NewHit],
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A hit already in a (story, rule) group: its outlet and whether it is shown."""
+
+    feed_id: int
+    shown: bool
+
+
+def apply_story_policy(session: Session, feed_id: int, new_hits: Sequence[NewHit],
                        realert_on_new_source: RealertPolicy) -> set[int]:
     """Marks repeat hits suppressed and refreshes corroboration; returns the suppressed ids.
 
     A new hit is a repeat when its story already has a shown (not suppressed) hit for the same
     rule. It is still shown, and alerts, if the rule re-alerts on a new source and this feed had
-    no hit for the rule in the story yet.
+    no hit for the rule in the story yet. Within one batch the first saved hit is the one shown.
     """
+    if not new_hits:
+        return set()
+    groups = _existing_groups(session, new_hits)
     suppressed: set[int] = set()
+    outlets: dict[tuple[int, str], int] = {}
     policy_cache: dict[str, bool] = {}
-    for hit in sorted(new_hits, key=lambda h: h.hit_id):  # first saved is the one shown
-        if not _has_shown_hit(session, hit):
-            continue
-        earlier_feeds = _feeds_with_hits(session, hit)
-        if hit.rule_id not in policy_cache:
-            policy_cache[hit.rule_id] = realert_on_new_source(hit.rule_id)
-        if not (policy_cache[hit.rule_id] and feed_id not in earlier_feeds):
+    for hit in sorted(new_hits, key=lambda h: h.hit_id):
+        group = groups.setdefault((hit.story_id, hit.rule_id), [])
+        earlier_feeds = {seen.feed_id for seen in group}
+        shown_before = any(seen.shown for seen in group)
+        show = not shown_before
+        if shown_before and feed_id not in earlier_feeds:
+            if hit.rule_id not in policy_cache:
+                policy_cache[hit.rule_id] = realert_on_new_source(hit.rule_id)
+            show = policy_cache[hit.rule_id]
+        if not show:
             suppressed.add(hit.hit_id)
-            _suppress(session, hit.hit_id)
-        _set_corroboration(session, hit, len(earlier_feeds | {feed_id}))
+        group.append(_Seen(feed_id, show))
+        if shown_before:
+            outlets[(hit.story_id, hit.rule_id)] = len(earlier_feeds | {feed_id})
+    _suppress(session, suppressed)
+    _set_corroboration(session, outlets)
     return suppressed
 
 
-def _same_story_and_rule(hit: NewHit) -> list[ColumnElement[bool]]:
-    return [col(HitRow.story_id) == hit.story_id, col(HitRow.rule_id) == hit.rule_id,
-            col(HitRow.id) != hit.hit_id]
+def _existing_groups(session: Session, new_hits: Sequence[NewHit]
+                     ) -> dict[tuple[int, str], list[_Seen]]:
+    """The other hits of the new hits' (story, rule) groups, oldest first."""
+    wanted = {(hit.story_id, hit.rule_id) for hit in new_hits}
+    new_ids = {hit.hit_id for hit in new_hits}
+    stories = sorted({story_id for story_id, _ in wanted})
+    groups: dict[tuple[int, str], list[_Seen]] = {}
+    for start in range(0, len(stories), _CHUNK):
+        query = (  # five columns: past sqlmodel.select's typed overloads, so plain SQLAlchemy
+            sa_select(col(HitRow.id), col(HitRow.story_id), col(HitRow.rule_id),
+                      col(HitRow.suppressed), col(ItemRow.feed_id))
+            .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
+            .where(col(HitRow.story_id).in_(stories[start:start + _CHUNK]))
+            .order_by(col(HitRow.id))
+        )
+        for hit_id, story_id, rule_id, hidden, hit_feed in session.execute(query):
+            if hit_id in new_ids or story_id is None or (story_id, rule_id) not in wanted:
+                continue
+            groups.setdefault((story_id, rule_id), []).append(_Seen(hit_feed, not hidden))
+    return groups
 
 
-def _feeds_with_hits(session: Session, hit: NewHit) -> set[int]:
-    """Feeds (outlets) whose items in this story already hit this rule, this hit aside."""
-    query = (
-        select(col(ItemRow.feed_id)).join(HitRow, col(HitRow.item_id) == col(ItemRow.id))
-        .where(*_same_story_and_rule(hit)).distinct()
+def _suppress(session: Session, hit_ids: set[int]) -> None:
+    ordered = sorted(hit_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        session.execute(
+            update(HitRow).where(col(HitRow.id).in_(ordered[start:start + _CHUNK]))
+            .values(suppressed=True)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _set_corroboration(session: Session, outlets: Mapping[tuple[int, str], int]) -> None:
+    """Every shown hit of a story for a rule carries the story's count of outlets."""
+    if not outlets:
+        return
+    table = HitRow.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.story_id == bindparam("b_story"), table.c.rule_id == bindparam("b_rule"),
+               table.c.suppressed.is_(False))
+        .values(corroboration=bindparam("b_outlets"))
     )
-    return set(session.exec(query))
-
-
-def _has_shown_hit(session: Session, hit: NewHit) -> bool:
-    query = select(func.count()).select_from(HitRow).where(
-        *_same_story_and_rule(hit), col(HitRow.suppressed).is_(False)
-    )
-    return int(session.exec(query).one()) > 0
-
-
-def _suppress(session: Session, hit_id: int) -> None:
-    session.execute(
-        update(HitRow).where(col(HitRow.id) == hit_id).values(suppressed=True)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _set_corroboration(session: Session, hit: NewHit, outlets: int) -> None:
-    """Every shown hit of the story for the rule carries the count of outlets."""
-    session.execute(
-        update(HitRow)
-        .where(col(HitRow.story_id) == hit.story_id, col(HitRow.rule_id) == hit.rule_id,
-               col(HitRow.suppressed).is_(False))
-        .values(corroboration=outlets)
-        .execution_options(synchronize_session=False)
-    )
+    rows = [{"b_story": story_id, "b_rule": rule_id, "b_outlets": count}
+            for (story_id, rule_id), count in outlets.items()]
+    session.connection().execute(statement, rows)
 
 
 def other_outlets(session: Session, story_ids: Collection[int]
@@ -95,11 +124,11 @@ def other_outlets(session: Session, story_ids: Collection[int]
     """(feed id, feed name) of every feed with items in each story, sorted by name."""
     outlets: dict[int, list[tuple[int, str]]] = {}
     wanted = sorted(set(story_ids))
-    for start in range(0, len(wanted), 500):
+    for start in range(0, len(wanted), _CHUNK):
         query = (
             select(col(ItemRow.story_id), col(FeedRow.id), col(FeedRow.name))
             .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
-            .where(col(ItemRow.story_id).in_(wanted[start:start + 500])).distinct()
+            .where(col(ItemRow.story_id).in_(wanted[start:start + _CHUNK])).distinct()
         )
         for story_id, feed_id, name in session.exec(query):
             if story_id is not None and feed_id is not None:

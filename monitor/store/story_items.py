@@ -1,8 +1,10 @@
 """Put newly stored items into stories: same canonical link, else near-duplicate text.
 
-Runs inside save_items' transaction, one item at a time, so items of one batch see each other.
-Only stories that grew within the story window take new items (monitor.stories: follow-ups
-weeks later re-use the same words but are new stories).
+Runs inside save_items' transaction. The recent stories' links and band candidates for the
+whole batch are read with a few indexed queries, the batch is grouped in memory (so items of
+one batch also find each other), and the results are written back in bulk. Only stories that
+grew within the story window take new items (monitor.stories: follow-ups weeks later re-use
+the same words but are new stories).
 
 Concurrency: two workers saving near-identical items from different feeds at the same moment
 (PostgreSQL) cannot see each other's uncommitted rows, so each may create its own story; the
@@ -11,12 +13,12 @@ two then stay separate stories. That is accepted: it costs one extra alert, neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -25,10 +27,16 @@ from monitor.store.hashing import sha256_text
 from monitor.store.tables import ItemBandRow, ItemRow, StoryRow
 from monitor.stories import StoryKey, same_story, similarity
 
-MAX_CANDIDATES = 100  # band matches confirmed per item: bounds work on spammy near-duplicates
+MAX_CANDIDATES = 100  # text candidates confirmed per item: bounds work on spammy near-duplicates
+CANDIDATES_PER_BAND = 20  # most recent stories first
 MAX_BANDS = 64  # per item; monitor.stories makes 16
 MAX_BAND_TEXT = 64
 MAX_STORY_TITLE = 1000
+_CHUNK = 500
+
+# A story reference while grouping: a stored story's id (> 0), or -n for the n-th story this
+# batch is about to create.
+StoryRef = int
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,108 +48,168 @@ class NewItem:
     key: StoryKey
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    story: StoryRef
+    signature: str
+
+
 def story_columns(key: StoryKey | None) -> dict[str, Any]:
     """The items-table values that let later items find this one's story."""
     if key is None:
         return {"story_signature": None, "story_link_sha256": None}
-    link = None if key.canonical_link is None else sha256_text(key.canonical_link)
-    return {"story_signature": key.signature, "story_link_sha256": link}
+    return {"story_signature": key.signature, "story_link_sha256": _link_digest(key)}
+
+
+def _link_digest(key: StoryKey) -> str | None:
+    return None if key.canonical_link is None else sha256_text(key.canonical_link)
+
+
+def _bands(key: StoryKey) -> list[str]:
+    return list(dict.fromkeys(band[:MAX_BAND_TEXT] for band in key.bands[:MAX_BANDS]))
 
 
 def assign_stories(session: Session, engine: Engine, new_items: Sequence[NewItem],
                    now: datetime, window: timedelta) -> dict[int, int]:
     """Story id by item id for every given item (joining a recent story or starting one)."""
+    if not new_items:
+        return {}
     cutoff = now - window
-    assigned: dict[int, int] = {}
+    by_link = _stories_by_link(session, [_link_digest(n.key) for n in new_items], cutoff)
+    by_band = _candidates_by_band(session, [b for n in new_items for b in _bands(n.key)], cutoff)
+    pending: list[NewItem] = []
+    chosen: dict[int, StoryRef] = {}
     for new in new_items:
-        story_id = _story_by_link(session, new.key, cutoff)
-        if story_id is None:
-            story_id = _story_by_text(session, new, cutoff)
-        if story_id is None:
-            story_id = _new_story(session, new, now)
-        else:
-            _touch_story(session, story_id, now)
-        session.execute(
-            update(ItemRow).where(col(ItemRow.id) == new.item_id).values(story_id=story_id)
-            .execution_options(synchronize_session=False)
-        )
-        _insert_bands(session, engine, new)
-        assigned[new.item_id] = story_id
-    return assigned
+        ref = _find_story(new.key, by_link, by_band)
+        if ref is None:
+            pending.append(new)
+            ref = -len(pending)
+        chosen[new.item_id] = ref
+        _remember(new.key, ref, by_link, by_band)  # later items of the batch may join it
+    created = _insert_stories(session, pending, now)
+    resolved = {item_id: created[-ref - 1] if ref < 0 else ref for item_id, ref in chosen.items()}
+    _touch_stories(session, {ref for ref in chosen.values() if ref > 0}, now)
+    _set_item_stories(session, resolved)
+    _insert_bands(session, engine, new_items)
+    return resolved
 
 
-def _recent_stories(cutoff: datetime) -> Any:
-    return col(StoryRow.last_seen_at) >= cutoff
-
-
-def _story_by_link(session: Session, key: StoryKey, cutoff: datetime) -> int | None:
-    if key.canonical_link is None:
-        return None
-    query = (
-        select(col(ItemRow.story_id))
-        .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
-        .where(col(ItemRow.story_link_sha256) == sha256_text(key.canonical_link),
-               _recent_stories(cutoff))
-        .order_by(col(StoryRow.last_seen_at).desc(), col(StoryRow.id)).limit(1)
-    )
-    return session.exec(query).first()
-
-
-def _story_by_text(session: Session, new: NewItem, cutoff: datetime) -> int | None:
-    """The recent story of the most similar earlier item sharing a band, once confirmed."""
-    bands = _bounded_bands(new.key)
-    if not bands:
-        return None
-    query = (
-        select(col(ItemRow.id), col(ItemRow.story_id), col(ItemRow.story_signature),
-               col(StoryRow.last_seen_at))
-        .join(ItemBandRow, col(ItemBandRow.item_id) == col(ItemRow.id))
-        .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
-        .where(col(ItemBandRow.band).in_(bands), _recent_stories(cutoff))
-        .distinct()
-        .order_by(col(StoryRow.last_seen_at).desc(), col(ItemRow.id).desc())
-        .limit(MAX_CANDIDATES)
-    )
-    best: tuple[float, int] | None = None
-    for _item_id, story_id, signature, _seen in session.exec(query):
-        if story_id is None or not signature:
-            continue
-        # Links were compared by the indexed lookup already; here only the text decides.
-        candidate = StoryKey(canonical_link=None, signature=signature, bands=())
-        text_only = StoryKey(canonical_link=None, signature=new.key.signature, bands=())
-        if same_story(text_only, candidate):
-            score = similarity(text_only, candidate)
+def _find_story(key: StoryKey, by_link: Mapping[str, StoryRef],
+                by_band: Mapping[str, list[_Candidate]]) -> StoryRef | None:
+    digest = _link_digest(key)
+    if digest is not None and digest in by_link:
+        return by_link[digest]
+    # Links were compared above; from here on only the text decides.
+    text = StoryKey(canonical_link=None, signature=key.signature, bands=())
+    candidates = dict.fromkeys(c for band in _bands(key) for c in by_band.get(band, ()))
+    best: tuple[float, StoryRef] | None = None
+    for candidate in list(candidates)[:MAX_CANDIDATES]:
+        other = StoryKey(canonical_link=None, signature=candidate.signature, bands=())
+        if same_story(text, other):
+            score = similarity(text, other)
             if best is None or score > best[0]:
-                best = (score, story_id)
+                best = (score, candidate.story)
     return None if best is None else best[1]
 
 
-def _new_story(session: Session, new: NewItem, now: datetime) -> int:
-    story = StoryRow(first_seen_at=now, last_seen_at=now, title=new.title[:MAX_STORY_TITLE],
-                     signature=new.key.signature or None)
-    session.add(story)
-    session.flush()
-    assert story.id is not None
-    return story.id
+def _remember(key: StoryKey, ref: StoryRef, by_link: dict[str, StoryRef],
+              by_band: dict[str, list[_Candidate]]) -> None:
+    digest = _link_digest(key)
+    if digest is not None:
+        by_link.setdefault(digest, ref)
+    if key.signature:
+        for band in _bands(key):
+            by_band.setdefault(band, []).insert(0, _Candidate(ref, key.signature))
 
 
-def _touch_story(session: Session, story_id: int, now: datetime) -> None:
-    session.execute(
-        update(StoryRow)
-        .where(col(StoryRow.id) == story_id, col(StoryRow.last_seen_at) < now)
-        .values(last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
+def _chunks(values: Iterable[str | None]) -> Iterable[list[str]]:
+    unique = sorted({value for value in values if value is not None})
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start:start + _CHUNK]
 
 
-def _bounded_bands(key: StoryKey) -> list[str]:
-    return list(dict.fromkeys(band[:MAX_BAND_TEXT] for band in key.bands[:MAX_BANDS]))
+def _stories_by_link(session: Session, digests: Iterable[str | None],
+                     cutoff: datetime) -> dict[str, StoryRef]:
+    """The most recently grown recent story of each canonical-link digest."""
+    found: dict[str, tuple[datetime, int]] = {}
+    for chunk in _chunks(digests):
+        query = (
+            select(col(ItemRow.story_link_sha256), col(StoryRow.id), col(StoryRow.last_seen_at))
+            .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
+            .where(col(ItemRow.story_link_sha256).in_(chunk),
+                   col(StoryRow.last_seen_at) >= cutoff)
+        )
+        for digest, story_id, seen in session.exec(query):
+            if digest is None or story_id is None or seen is None:
+                continue
+            if digest not in found or (seen, story_id) > found[digest]:
+                found[digest] = (seen, story_id)
+    return {digest: story for digest, (_, story) in found.items()}
 
 
-def _insert_bands(session: Session, engine: Engine, new: NewItem) -> None:
-    rows = [{"item_id": new.item_id, "band": band} for band in _bounded_bands(new.key)]
-    if rows:
-        session.connection().execute(insert_ignoring_conflicts(engine, ItemBandRow), rows)
+def _candidates_by_band(session: Session, bands: Iterable[str | None],
+                        cutoff: datetime) -> dict[str, list[_Candidate]]:
+    """Per band, the stored items of recent stories that share it (newest stories first)."""
+    found: dict[str, list[_Candidate]] = {}
+    for chunk in _chunks(bands):
+        rank = func.row_number().over(
+            partition_by=col(ItemBandRow.band),
+            order_by=(col(StoryRow.last_seen_at).desc(), col(ItemRow.id).desc()),
+        ).label("rank")
+        ranked = (
+            select(col(ItemBandRow.band), col(ItemRow.story_id), col(ItemRow.story_signature),
+                   rank)
+            .join(ItemRow, col(ItemRow.id) == col(ItemBandRow.item_id))
+            .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
+            .where(col(ItemBandRow.band).in_(chunk), col(StoryRow.last_seen_at) >= cutoff)
+            .subquery()
+        )
+        query = (select(ranked.c.band, ranked.c.story_id, ranked.c.story_signature)
+                 .where(ranked.c.rank <= CANDIDATES_PER_BAND).order_by(ranked.c.rank))
+        for band, story_id, signature in session.execute(query):
+            if story_id is not None and signature:
+                found.setdefault(band, []).append(_Candidate(story_id, signature))
+    return found
+
+
+def _insert_stories(session: Session, pending: Sequence[NewItem], now: datetime) -> list[int]:
+    """Create one story per pending item; ids in the same order."""
+    if not pending:
+        return []
+    table = StoryRow.__table__  # type: ignore[attr-defined]
+    rows = [{"first_seen_at": now, "last_seen_at": now, "title": new.title[:MAX_STORY_TITLE],
+             "signature": new.key.signature or None} for new in pending]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(row[0]) for row in session.connection().execute(statement, rows)]
+
+
+def _touch_stories(session: Session, story_ids: set[int], now: datetime) -> None:
+    """Stored stories that took a new item stay open for another window from now."""
+    ordered = sorted(story_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        session.execute(
+            update(StoryRow)
+            .where(col(StoryRow.id).in_(ordered[start:start + _CHUNK]),
+                   col(StoryRow.last_seen_at) < now)
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _set_item_stories(session: Session, stories: Mapping[int, int]) -> None:
+    table = ItemRow.__table__  # type: ignore[attr-defined]
+    statement = (update(table).where(table.c.id == bindparam("b_item"))
+                 .values(story_id=bindparam("b_story")))
+    rows = [{"b_item": item_id, "b_story": story_id} for item_id, story_id in stories.items()]
+    session.connection().execute(statement, rows)
+
+
+def _insert_bands(session: Session, engine: Engine, new_items: Sequence[NewItem]) -> None:
+    rows = [{"item_id": new.item_id, "band": band}
+            for new in new_items for band in _bands(new.key)]
+    for start in range(0, len(rows), _CHUNK):  # one multi-row VALUES: ~16 rows per item
+        statement = insert_ignoring_conflicts(engine, ItemBandRow).values(rows[start:start + _CHUNK])
+        session.connection().execute(statement)
 
 
 def story_ids_of(session: Session, item_ids: Sequence[int],
@@ -149,9 +217,9 @@ def story_ids_of(session: Session, item_ids: Sequence[int],
     """Story id by item id for the given items that have one (new ones from `known`)."""
     found = {item_id: known[item_id] for item_id in item_ids if item_id in known}
     missing = [item_id for item_id in item_ids if item_id not in known]
-    for start in range(0, len(missing), 500):
+    for start in range(0, len(missing), _CHUNK):
         query = select(col(ItemRow.id), col(ItemRow.story_id)).where(
-            col(ItemRow.id).in_(missing[start:start + 500]), col(ItemRow.story_id).is_not(None)
+            col(ItemRow.id).in_(missing[start:start + _CHUNK]), col(ItemRow.story_id).is_not(None)
         )
         for item_id, story_id in session.exec(query):
             if item_id is not None and story_id is not None:
