@@ -22,6 +22,7 @@ def compile_rules(files: Sequence[RuleFile]) -> RuleSet:
     aliases = _alias_table(files, by_name, errors)
     resolved = _AliasResolver(aliases, by_name, errors).resolve_all()
     compiled: list[CompiledRule] = []
+    sharer = LiteralSharer()
     first_seen: dict[str, tuple[str, int]] = {}
     for file in files:
         for definition in file.rules:
@@ -39,7 +40,8 @@ def compile_rules(files: Sequence[RuleFile]) -> RuleSet:
                 if exclude is None:
                     continue
             if query is not None:
-                compiled.append(CompiledRule(rule, query, exclude))
+                exclude = sharer.share(exclude) if exclude is not None else None
+                compiled.append(CompiledRule(rule, sharer.share(query), exclude))
     if errors:
         raise RuleLoadError(errors)
     return RuleSet(compiled)
@@ -68,9 +70,7 @@ def _alias_table(
 class _AliasResolver:
     """Expands every alias to an Or of its members, following references, detecting cycles."""
 
-    def __init__(
-        self, aliases: dict[str, AliasDef], files: dict[str, RuleFile], errors: list[RuleError]
-    ) -> None:
+    def __init__(self, aliases: dict[str, AliasDef], files: dict[str, RuleFile], errors: list[RuleError]) -> None:
         self._aliases = aliases
         self._files = files
         self._errors = errors
@@ -109,9 +109,7 @@ class _AliasResolver:
         self._done[name] = expansion
         return expansion
 
-    def _member(
-        self, alias: AliasDef, tree: Node | None, line: int, column: int, stack: list[str]
-    ) -> Node | None:
+    def _member(self, alias: AliasDef, tree: Node | None, line: int, column: int, stack: list[str]) -> Node | None:
         if not isinstance(tree, AliasRef):
             return tree
         if tree.name not in self._aliases:
@@ -161,3 +159,31 @@ def resolve_tree(node: Node, aliases: dict[str, Node | None], report: Report) ->
         left = resolve_tree(node.left, aliases, report)
         return replace(node, left=left, right=resolve_tree(node.right, aliases, report))
     assert_never(node)
+
+
+class LiteralSharer:
+    """Rebuilds trees so that equal literals are one object: per-item caches keyed by identity
+    then serve every rule using the literal. Each alias expansion is rebuilt once."""
+
+    def __init__(self) -> None:
+        self._literals: dict[object, Literal] = {}
+        self._expansions: dict[int, Node] = {}
+
+    def share(self, node: Node) -> Node:
+        if isinstance(node, Literal):
+            return self._literals.setdefault((node.key(), node.source), node)
+        if isinstance(node, AliasRef):
+            if node.expansion is None:
+                return node
+            expansion = self._expansions.get(id(node.expansion))
+            if expansion is None:
+                expansion = self.share(node.expansion)
+                self._expansions[id(node.expansion)] = expansion
+            return replace(node, expansion=expansion)
+        if isinstance(node, Not | FieldScope):
+            return replace(node, child=self.share(node.child))
+        if isinstance(node, And | Or):
+            return replace(node, children=tuple(self.share(c) for c in node.children))
+        if isinstance(node, Near):
+            return replace(node, left=self.share(node.left), right=self.share(node.right))
+        assert_never(node)

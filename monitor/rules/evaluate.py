@@ -99,15 +99,17 @@ class ItemText:
         }
         for name in FIELDS:
             self.fields.setdefault(name, FieldText(""))
-        self._cache: dict[tuple[object, str], list[int]] = {}
+        # Keyed by id(): hashing a Literal walks its fields, and compile_rules makes equal
+        # literals one shared object, so rules still share the results.
+        self._cache: dict[str, dict[int, list[int]]] = {name: {} for name in FIELDS}
 
     def starts(self, literal: Literal, field: str) -> list[int]:
         """Word positions in ``field`` where ``literal`` begins (cached per literal)."""
-        key = (literal.key(), field)
-        found = self._cache.get(key)
+        cache = self._cache[field]
+        found = cache.get(id(literal))
         if found is None:
             found = _find(literal, self.fields[field])
-            self._cache[key] = found
+            cache[id(literal)] = found
         return found
 
 
@@ -190,9 +192,7 @@ def near_pairs(node: Near, item: ItemText, field: str) -> list[Occurrence]:
     return pairs
 
 
-def is_near(
-    a_start: int, a_end: int, b_start: int, b_end: int, distance: int, ordered: bool
-) -> bool:
+def is_near(a_start: int, a_end: int, b_start: int, b_end: int, distance: int, ordered: bool) -> bool:
     """At most ``distance`` words between [a_start, a_end) and [b_start, b_end), no overlap."""
     if a_end <= b_start:
         return b_start - a_end <= distance

@@ -57,9 +57,7 @@ class Explanation:
             reasons.append("query is false")
         if self.excluded:
             reasons.append("exclude matched")
-        lines = [
-            f"rule {self.rule_id}: {verdict}" + (f" ({'; '.join(reasons)})" if reasons else "")
-        ]
+        lines = [f"rule {self.rule_id}: {verdict}" + (f" ({'; '.join(reasons)})" if reasons else "")]
         lines.append("  query:")
         lines += self.query.lines(2)
         if self.exclude is None:
@@ -107,9 +105,7 @@ def explain_node(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) ->
         return ExplainNode(label, matched, tuple(dict.fromkeys(pairs)), children)
     if isinstance(node, FieldScope):
         inner = (node.field,) if node.field in scope else ()
-        return ExplainNode(
-            f"{node.field}:", matched, children=(explain_node(node.child, item, inner),)
-        )
+        return ExplainNode(f"{node.field}:", matched, children=(explain_node(node.child, item, inner),))
     assert_never(node)
 
 

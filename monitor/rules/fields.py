@@ -31,9 +31,7 @@ _SEVERITIES = ", ".join(s.value for s in Severity)
 
 
 class Reporter(Protocol):
-    def fail(
-        self, node_or_pos: yaml.Node | tuple[int, int], rule_id: str | None, msg: str
-    ) -> None: ...
+    def fail(self, node_or_pos: yaml.Node | tuple[int, int], rule_id: str | None, msg: str) -> None: ...
 
     def value(self, node: yaml.Node) -> object: ...
 
@@ -99,9 +97,7 @@ def _quote_hint(node: yaml.Node) -> str:
     return ""
 
 
-def _rule_id(
-    out: Reporter, node: yaml.Node | None, rule_id: str | None, rule: yaml.Node
-) -> str | None:
+def _rule_id(out: Reporter, node: yaml.Node | None, rule_id: str | None, rule: yaml.Node) -> str | None:
     if node is None:
         out.fail(rule, None, 'rule has no "id"')
         return None
@@ -186,8 +182,6 @@ def _realert(out: Reporter, node: yaml.Node | None, rule_id: str | None) -> str:
         return "never"
     if not _is_text(node) or node.value not in REALERT_CHOICES:
         shown = node.value if isinstance(node, yaml.ScalarNode) else "a list/mapping"
-        out.fail(
-            node, rule_id, f'realert must be one of {", ".join(REALERT_CHOICES)}, not "{shown}"'
-        )
+        out.fail(node, rule_id, f'realert must be one of {", ".join(REALERT_CHOICES)}, not "{shown}"')
         return "never"
     return str(node.value)

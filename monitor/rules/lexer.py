@@ -102,9 +102,7 @@ def _field(text: str, pos: int, name: str) -> Token:
     if name.lower() not in FIELDS:
         raise QuerySyntaxError(f'unknown field "{name}" (fields are title, summary, content)', pos)
     if after >= len(text) or text[after].isspace():
-        raise QuerySyntaxError(
-            f"expected a term, phrase, @alias or '(' right after \"{source}\"", after
-        )
+        raise QuerySyntaxError(f"expected a term, phrase, @alias or '(' right after \"{source}\"", after)
     return Token(Kind.FIELD, pos, source, name.lower())
 
 
@@ -117,17 +115,13 @@ def _bare(chunk: str, pos: int) -> Token:
     if chunk.startswith("@"):
         name = chunk[1:]
         if _ALIAS_NAME_RE.fullmatch(name) is None:
-            raise QuerySyntaxError(
-                f'invalid alias name "{chunk}" (use letters, digits, "_" and "-")', pos
-            )
+            raise QuerySyntaxError(f'invalid alias name "{chunk}" (use letters, digits, "_" and "-")', pos)
         return Token(Kind.ALIAS, pos, chunk, name)
     if chunk.startswith("="):
         if len(chunk) == 1:
             raise QuerySyntaxError("'=' must be followed by a word or phrase, without a space", pos)
         if chunk.startswith("=@"):
-            raise QuerySyntaxError(
-                "'=' (case-sensitive) applies to words and phrases, not aliases", pos
-            )
+            raise QuerySyntaxError("'=' (case-sensitive) applies to words and phrases, not aliases", pos)
         return Token(Kind.WORD, pos, chunk, chunk[1:], case_sensitive=True)
     return Token(Kind.WORD, pos, chunk, chunk)
 
@@ -139,8 +133,7 @@ def _proximity(chunk: str, pos: int, found: re.Match[str]) -> Token:
         return Token(Kind.NEAR, pos, chunk, distance=DEFAULT_NEAR, ordered=ordered)
     if not digits.isascii() or not digits.isdigit():
         raise QuerySyntaxError(
-            f'invalid distance in "{chunk}": expected {found.group(1)}/<number>, e.g. '
-            f"{found.group(1)}/5",
+            f'invalid distance in "{chunk}": expected {found.group(1)}/<number>, e.g. {found.group(1)}/5',
             pos,
         )
     distance = int(digits)

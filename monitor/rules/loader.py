@@ -18,9 +18,7 @@ def rule_paths(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.iterdir() if p.suffix in RULE_SUFFIXES and p.is_file())
-            )
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in RULE_SUFFIXES and p.is_file()))
         else:
             found.append(path)
     return found
@@ -36,9 +34,7 @@ def load_rules(paths: Sequence[Path]) -> RuleSet:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            errors.append(
-                RuleError(str(path), 1, 1, None, f"cannot read rule file: {reason}", None)
-            )
+            errors.append(RuleError(str(path), 1, 1, None, f"cannot read rule file: {reason}", None))
             continue
         files.append(parse_rule_text(text, str(path)))
     if errors:

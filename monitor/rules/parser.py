@@ -80,9 +80,7 @@ def _missing_operand(token: Token, before: Token | None) -> QuerySyntaxError:
     if token.kind is Kind.RPAREN:
         return QuerySyntaxError("unexpected ')'", token.pos)
     if before is None:
-        return QuerySyntaxError(
-            f'expected {_OPERAND} at the start, found "{token.source}"', token.pos
-        )
+        return QuerySyntaxError(f'expected {_OPERAND} at the start, found "{token.source}"', token.pos)
     return QuerySyntaxError(f'expected {_OPERAND} after "{before.source}"', token.pos)
 
 
@@ -160,9 +158,7 @@ class _Parser:
             return self._field(token)
         if token.kind in (Kind.WORD, Kind.PHRASE):
             quoted = token.kind is Kind.PHRASE
-            return make_literal(
-                token.source, token.pos, case_sensitive=token.case_sensitive, quoted=quoted
-            )
+            return make_literal(token.source, token.pos, case_sensitive=token.case_sensitive, quoted=quoted)
         if token.kind is Kind.ALIAS:
             return AliasRef(token.value, token.pos)
         raise _missing_operand(token, before)
@@ -181,9 +177,7 @@ class _Parser:
 
     def _field(self, token: Token) -> Node:
         if self._scope is not None and self._scope != token.value:
-            raise QuerySyntaxError(
-                f'"{token.source}" inside "{self._scope}:" can never match', token.pos
-            )
+            raise QuerySyntaxError(f'"{token.source}" inside "{self._scope}:" can never match', token.pos)
         outer, self._scope = self._scope, token.value
         child = self._primary()
         self._scope = outer
@@ -202,9 +196,7 @@ class _Parser:
             raise QuerySyntaxError("unexpected ')' (no matching '(')", token.pos)
         expected = "AND, OR or ')'" if closing else "AND or OR"
         if token.kind is Kind.NOT:
-            raise QuerySyntaxError(
-                f'expected {expected} before NOT; did you mean "AND NOT"?', token.pos
-            )
+            raise QuerySyntaxError(f'expected {expected} before NOT; did you mean "AND NOT"?', token.pos)
         if token.kind in _STARTS_OPERAND:
             hint = ""
             if previous is not None and previous.kind is Kind.WORD and token.kind is Kind.WORD:

@@ -101,20 +101,31 @@ def rule_groups(query: Node) -> list[Group]:
 
 
 class Prefilter:
-    """Candidate rule indexes for an item, from all rules' requirement groups."""
+    """Candidate rule indexes for an item, from all rules' requirement groups.
+
+    Each rule is indexed under the keys of its two cheapest groups (A and B). Per item, the
+    rules reached through present A keys are intersected with those reached through present
+    B keys (set operations in C), so a rule only becomes a candidate when both groups are
+    hit; its remaining groups are then checked one by one."""
 
     def __init__(self, queries: Sequence[Node]) -> None:
-        self._word_anchor: dict[str, list[int]] = {}
-        self._prefix_anchor: dict[str, list[int]] = {}
+        self._first: dict[str, list[int]] = {}
+        self._second: dict[str, list[int]] = {}
+        single: set[int] = set()
         self._checks: list[tuple[Group, ...]] = []
         prefixes: set[str] = set()
         for index, query in enumerate(queries):
             groups = rule_groups(query)
             for key in groups[0]:
-                table = self._prefix_anchor if key.endswith("*") else self._word_anchor
-                table.setdefault(key, []).append(index)
-            self._checks.append(tuple(groups[1 : 1 + _MAX_CHECKED_GROUPS]))
+                self._first.setdefault(key, []).append(index)
+            if len(groups) > 1:
+                for key in groups[1]:
+                    self._second.setdefault(key, []).append(index)
+            else:
+                single.add(index)
+            self._checks.append(tuple(groups[2 : 2 + _MAX_CHECKED_GROUPS]))
             prefixes.update(key for group in groups for key in group if key.endswith("*"))
+        self._single = frozenset(single)
         self._automaton = ahocorasick.Automaton() if prefixes else None
         if self._automaton is not None:
             for key in prefixes:
@@ -128,18 +139,21 @@ class Prefilter:
         if not texts:
             return []
         present = set(" ".join(texts).split())
-        prefixes: set[str] = set()
         if self._automaton is not None:
             stream = " " + "  ".join(texts) + " "
-            prefixes = {key for _, key in self._automaton.iter(stream)}
-        found: set[int] = set()
-        for word in present & self._word_anchor.keys():
-            found.update(self._word_anchor[word])
-        for key in prefixes & self._prefix_anchor.keys():
-            found.update(self._prefix_anchor[key])
+            present.update(key for _, key in self._automaton.iter(stream))
+        reached_first: set[int] = set()
+        for key in present & self._first.keys():
+            reached_first.update(self._first[key])
+        if not reached_first:
+            return []
+        reached_second: set[int] = set()
+        for key in present & self._second.keys():
+            reached_second.update(self._second[key])
+        found = (reached_first & reached_second) | (reached_first & self._single)
         checks = self._checks
         return sorted(
             index
             for index in found
-            if all(not (g.isdisjoint(present) and g.isdisjoint(prefixes)) for g in checks[index])
+            if not checks[index] or all(not g.isdisjoint(present) for g in checks[index])
         )

@@ -40,9 +40,7 @@ class RuleSet:
     def __init__(self, compiled: Sequence[CompiledRule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(c.rule for c in compiled)
         self._by_id = {c.rule.id: c for c in compiled}
-        self._active = tuple(
-            sorted((c for c in compiled if c.rule.enabled), key=lambda c: c.rule.id)
-        )
+        self._active = tuple(sorted((c for c in compiled if c.rule.enabled), key=lambda c: c.rule.id))
         self._prefilter = Prefilter([c.query for c in self._active])
 
     def __len__(self) -> int:

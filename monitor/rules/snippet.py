@@ -10,9 +10,7 @@ SNIPPET_WIDTH = 240
 _FIELD_PREFERENCE = ("title", "summary", "content")
 
 
-def make_snippet(
-    texts: Mapping[str, str], spans: Sequence[Span], width: int = SNIPPET_WIDTH
-) -> str:
+def make_snippet(texts: Mapping[str, str], spans: Sequence[Span], width: int = SNIPPET_WIDTH) -> str:
     """About ``width`` characters of one field: the title if it holds evidence, otherwise the
     window holding the most evidence. Whitespace is collapsed; "…" marks cut ends."""
     if not spans:

@@ -23,6 +23,8 @@ from monitor.rules.syntax import AliasRef, Node
 ALIAS_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 _TOP_KEYS = ("aliases", "rules")
 _STR_TAG = "tag:yaml.org,2002:str"
+# libyaml composes ~10x faster and reports the same character-based marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +84,7 @@ def parse_rule_text(text: str, filename: str) -> RuleFile:
     result (compile_rules raises them, together with every other file's)."""
     reader = _FileReader(text, filename)
     reader.read()
-    return RuleFile(
-        filename, reader.lines, tuple(reader.aliases), tuple(reader.rules), tuple(reader.errors)
-    )
+    return RuleFile(filename, reader.lines, tuple(reader.aliases), tuple(reader.rules), tuple(reader.errors))
 
 
 class _FileReader:
@@ -105,7 +105,7 @@ class _FileReader:
 
     def read(self) -> None:
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            root = yaml.compose(self.text, Loader=_LOADER)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -125,9 +125,7 @@ class _FileReader:
             else:
                 self.fail(key_node, None, f'unknown key "{key}" (expected aliases, rules)')
 
-    def mapping(
-        self, node: yaml.Node, rule_id: str | None, what: str
-    ) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    def mapping(self, node: yaml.Node, rule_id: str | None, what: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
         """(key, key node, value node) of a mapping node; reports non-mappings and duplicates."""
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, rule_id, f"{what} must be a mapping (key: value)")
@@ -210,9 +208,7 @@ class _FileReader:
         text = node.value
         tree: Node | None = None
         try:
-            tree = (
-                _parse_member(text) if member else parse_query(text, allow_negative=allow_negative)
-            )
+            tree = _parse_member(text) if member else parse_query(text, allow_negative=allow_negative)
         except QuerySyntaxError as exc:
             where = positions[min(exc.pos, len(positions) - 1)]
             self.fail(where, rule_id, exc.message)
