@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from monitor.store import feeds as feed_ops
 from monitor.store import health, outbox, views
 from monitor.store import items as item_ops
-from monitor.store.db import WriterLock, make_engine, normalise_url, run_migrations, sqlite_file
+from monitor.store.db import WriterLock, _session, make_engine, normalise_url, run_migrations, sqlite_file
 from monitor.store.items import DEFAULT_STORY_WINDOW
 from monitor.store.records import (
     DeliveryJob,
@@ -22,6 +24,7 @@ from monitor.store.records import (
     SaveResult,
     StoredItem,
 )
+from monitor.store.tables import DeliveryRow, FeedRow
 from monitor.stories import StoryKey
 from monitor.types import FeedSpec, Item, RuleMatch, Severity
 
@@ -58,11 +61,23 @@ class Store:
             store = cls(make_engine(parsed), lock)
             if migrate:
                 store.upgrade()
+            if lock is not None and migrate:
+                store._release_dead_leases()
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
         return store
+
+    def _release_dead_leases(self) -> None:
+        """fix: holding the SQLite writer lock proves that every lease left in the file belongs to
+        a process that died (SIGKILL, power loss); free them now, or its claimed feeds would wait
+        2 × deadline + 60 s and its claimed batch of alerts the outbox lease (300 s)."""
+        with _session(self._engine) as session:
+            session.execute(update(FeedRow).where(col(FeedRow.lease_until).is_not(None))
+                            .values(claimed_by=None, lease_until=None))
+            session.execute(update(DeliveryRow).where(col(DeliveryRow.lease_until).is_not(None))
+                            .values(claimed_by=None, lease_until=None))
 
     def close(self) -> None:
         self._engine.dispose()
