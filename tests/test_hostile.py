@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -257,7 +258,38 @@ def test_raw_defusedxml_samples_never_escape(capsys: pytest.CaptureFixture[str])
     report(capsys, f"raw defusedxml samples: worst {worst.seconds * 1000:.0f} ms, peak {worst.peak_bytes / 1e6:.1f} MB")
 
 
-# --- synthetic structural attacks (no corpus needed) --------------------------------------------
+# --- synthetic attacks (no corpus needed) -------------------------------------------------------
+
+_AUDIT: dict[str, list[object] | None] = {"opened": None}  # a list while a test is listening
+
+
+def _record_opens(event: str, args: tuple[object, ...]) -> None:
+    opened = _AUDIT["opened"]
+    if opened is not None and event in ("open", "urllib.Request", "socket.connect"):
+        opened.append(args[0])
+
+
+def test_parsing_opens_no_file_and_no_connection(tmp_path: Path) -> None:
+    dtd = tmp_path / "evil.dtd"
+    dtd.write_text('<!ENTITY x "from the DTD">', encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("XXE-MARKER-9b2e", encoding="utf-8")
+    body = (
+        f'<!DOCTYPE rss SYSTEM "{dtd.as_uri()}" [\n<!ENTITY s SYSTEM "{secret.as_uri()}">\n'
+        f'<!ENTITY r SYSTEM "http://127.0.0.1:9/r">\n<!ENTITY % p SYSTEM "{dtd}">\n%p;\n]>\n'
+        "<rss version='2.0'><channel><title>&x;</title><item><title>&s; &r;</title>"
+        "<guid>g</guid></item></channel></rss>"
+    ).encode()
+    sys.addaudithook(_record_opens)
+    opened: list[object] = []
+    _AUDIT["opened"] = opened
+    try:
+        outcome = parse_or_reject(body, XML)
+    finally:
+        _AUDIT["opened"] = None
+    assert not [target for target in opened if str(tmp_path) in str(target) or "127.0.0.1" in str(target)]
+    assert "XXE-MARKER" not in all_text(outcome) and "from the DTD" not in all_text(outcome)
+
 
 _HEAD = b"<rss version='2.0'><channel><title>t</title>"
 _TAIL = b"</channel></rss>"
