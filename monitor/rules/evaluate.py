@@ -29,7 +29,7 @@ from monitor.rules.syntax import (
     Or,
     WordPattern,
 )
-from monitor.rules.text import WORD_RE, mask_possessives, word_spans
+from monitor.rules.text import mask_possessives, split_words, word_spans
 
 # (first word, end word exclusive, the literal word stretches inside it)
 Occurrence = tuple[int, int, tuple[tuple[int, int], ...]]
@@ -54,7 +54,7 @@ class FieldText:
     def __init__(self, text: str) -> None:
         self.text = text
         self.masked = mask_possessives(text)
-        self.words: list[str] = WORD_RE.findall(self.masked)
+        self.words: list[str] = split_words(self.masked)
         # Lower-casing the joined words equals lower-casing each word; one C call is faster.
         self.folded_text = " ".join(self.words).lower()
         self.folded: list[str] = self.folded_text.split()
@@ -87,21 +87,27 @@ def _positions(words: list[str]) -> dict[str, list[int]]:
 
 
 class ItemText:
-    """The three text fields of one item, tokenized on demand."""
+    """The three text fields of one item, tokenized on demand.
 
-    __slots__ = ("_cache", "fields")
+    ``present`` holds every case-folded word of all fields (the prefilter adds its ``prefix*``
+    keys to it; those cannot clash with words, which never contain "*")."""
 
-    def __init__(self, fields: Mapping[str, str] | dict[str, FieldText]) -> None:
-        self.fields: dict[str, FieldText] = {
-            name: value if isinstance(value, FieldText) else FieldText(value)
-            for name, value in fields.items()
-            if name in FIELDS
-        }
-        for name in FIELDS:
-            self.fields.setdefault(name, FieldText(""))
+    __slots__ = ("_cache", "_field_words", "fields", "present")
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields: dict[str, FieldText] = {name: FieldText(fields.get(name) or "") for name in FIELDS}
+        self.present: set[str] = set(" ".join(f.folded_text for f in self.fields.values() if f.folded_text).split())
         # Keyed by id(): hashing a Literal walks its fields, and compile_rules makes equal
         # literals one shared object, so rules still share the results.
         self._cache: dict[str, dict[int, list[int]]] = {name: {} for name in FIELDS}
+        self._field_words: dict[str, set[str]] = {}
+
+    def field_words(self, field: str) -> set[str]:
+        """The case-folded words of one field."""
+        found = self._field_words.get(field)
+        if found is None:
+            found = self._field_words[field] = set(self.fields[field].folded)
+        return found
 
     def starts(self, literal: Literal, field: str) -> list[int]:
         """Word positions in ``field`` where ``literal`` begins (cached per literal)."""

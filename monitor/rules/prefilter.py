@@ -132,15 +132,14 @@ class Prefilter:
                 self._automaton.add_word(" " + key[:-1], key)
             self._automaton.make_automaton()
 
-    def candidates(self, folded_texts: Iterable[str]) -> list[int]:
-        """Rule indexes (ascending) that may match; ``folded_texts`` are the fields' words,
-        case-folded and joined by single spaces."""
-        texts = [text for text in folded_texts if text]
-        if not texts:
+    def candidates(self, present: set[str], folded_texts: Iterable[str]) -> list[int]:
+        """Rule indexes (ascending) that may match. ``present``: the item's case-folded words
+        (prefix keys found are added to it); ``folded_texts``: each field's folded words
+        joined by single spaces."""
+        if not present:
             return []
-        present = set(" ".join(texts).split())
         if self._automaton is not None:
-            stream = " " + "  ".join(texts) + " "
+            stream = " " + "  ".join(folded_texts) + " "
             present.update(key for _, key in self._automaton.iter(stream))
         reached_first: set[int] = set()
         for key in present & self._first.keys():
@@ -153,7 +152,5 @@ class Prefilter:
         found = (reached_first & reached_second) | (reached_first & self._single)
         checks = self._checks
         return sorted(
-            index
-            for index in found
-            if not checks[index] or all(not g.isdisjoint(present) for g in checks[index])
+            index for index in found if not checks[index] or all(not g.isdisjoint(present) for g in checks[index])
         )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from monitor.rules.evaluate import ItemText, WordSpan, evidence, holds
+from monitor.rules.evaluate import ItemText, WordSpan, evidence
 from monitor.rules.explain import Explanation, explain_node
 from monitor.rules.model import Rule
 from monitor.rules.prefilter import Prefilter
+from monitor.rules.program import ProgramCompiler
 from monitor.rules.snippet import make_snippet
 from monitor.rules.syntax import FIELDS, Node
 from monitor.rules.text import fold
@@ -35,13 +36,17 @@ class RuleSet:
     """Compiled rules. Immutable after construction, so one instance can serve many threads;
     every call works on its own per-item state."""
 
-    __slots__ = ("_active", "_by_id", "_prefilter", "rules")
+    __slots__ = ("_active", "_by_id", "_prefilter", "_tests", "rules")
 
     def __init__(self, compiled: Sequence[CompiledRule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(c.rule for c in compiled)
         self._by_id = {c.rule.id: c for c in compiled}
         self._active = tuple(sorted((c for c in compiled if c.rule.enabled), key=lambda c: c.rule.id))
         self._prefilter = Prefilter([c.query for c in self._active])
+        compiler = ProgramCompiler()
+        self._tests = [
+            (compiler.compile(c.query), compiler.compile(c.exclude) if c.exclude else None) for c in self._active
+        ]
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -60,15 +65,14 @@ class RuleSet:
         """Enabled rules whose query holds, whose exclude does not, and whose feeds filter lets
         the item through; sorted by rule id. ``fields``: title/summary/content plain text."""
         item = ItemText(fields)
-        candidates = self._prefilter.candidates(f.folded_text for f in item.fields.values())
+        texts = [f.folded_text for f in item.fields.values()]
         found = []
-        for index in candidates:
+        for index in self._prefilter.candidates(item.present, texts):
             compiled = self._active[index]
+            query, exclude = self._tests[index]
+            if not query(item) or (exclude is not None and exclude(item)):
+                continue
             if not compiled.feed_allowed(feed_name, feed_tags):
-                continue
-            if not holds(compiled.query, item):
-                continue
-            if compiled.exclude is not None and holds(compiled.exclude, item):
                 continue
             found.append(_rule_match(compiled.rule, item, evidence(compiled.query, item)))
         return tuple(found)

@@ -1,0 +1,111 @@
+"""Queries compiled to closures for the hot path (is this rule true for this item?).
+
+Same semantics as ``evaluate.holds`` (tests compare both with the naive matcher), but the
+tree walk and field scopes are resolved once per rule, and the common cases become set
+operations: a plain word anywhere is ``word in item.present``; an OR of plain words (most
+aliases) is one ``isdisjoint`` call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import assert_never
+
+from monitor.rules.evaluate import ItemText, holds, near_pairs
+from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
+
+Test = Callable[[ItemText], bool]
+
+
+def _plain_word(node: Node) -> str | None:
+    """The folded word if ``node`` is one case-insensitive, non-prefix word."""
+    if isinstance(node, Literal) and len(node.words) == 1 and not node.case_sensitive:
+        word = node.words[0]
+        return None if word.prefix else word.text
+    return None
+
+
+def _flatten_or(node: Node) -> list[Node]:
+    """Children of an OR, with nested ORs and alias expansions spliced in."""
+    if isinstance(node, AliasRef) and node.expansion is not None:
+        return _flatten_or(node.expansion)
+    if isinstance(node, Or):
+        return [leaf for child in node.children for leaf in _flatten_or(child)]
+    return [node]
+
+
+class ProgramCompiler:
+    """Compiles trees to tests; alias expansions shared by many rules are compiled once."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, tuple[str, ...]], Test] = {}
+
+    def compile(self, node: Node, scope: tuple[str, ...] = FIELDS) -> Test:
+        key = (id(node), scope)
+        test = self._memo.get(key)
+        if test is None:
+            test = self._build(node, scope)
+            self._memo[key] = test
+        return test
+
+    def _build(self, node: Node, scope: tuple[str, ...]) -> Test:
+        if isinstance(node, Literal):
+            return _literal_test(node, scope)
+        if isinstance(node, AliasRef | Or):
+            return self._any(_flatten_or(node), scope)
+        if isinstance(node, Not):
+            child = self.compile(node.child, scope)
+            return lambda item: not child(item)
+        if isinstance(node, And):
+            return _all([self.compile(child, scope) for child in node.children])
+        if isinstance(node, Near):
+            return _near_test(node, scope)
+        if isinstance(node, FieldScope):
+            if node.field not in scope:
+                return lambda item: False
+            return self.compile(node.child, (node.field,))
+        assert_never(node)
+
+    def _any(self, children: list[Node], scope: tuple[str, ...]) -> Test:
+        words = frozenset(w for w in map(_plain_word, children) if w is not None)
+        rest = [self.compile(c, scope) for c in children if _plain_word(c) is None]
+        if words:
+            rest.insert(0, _words_test(words, scope))
+        if len(rest) == 1:
+            return rest[0]
+        return lambda item: any(test(item) for test in rest)
+
+
+def _literal_test(literal: Literal, scope: tuple[str, ...]) -> Test:
+    word = _plain_word(literal)
+    if word is not None:
+        return _words_test(frozenset({word}), scope)
+    if len(scope) == 1:
+        (field,) = scope
+        return lambda item: bool(item.starts(literal, field))
+    return lambda item: any(item.starts(literal, field) for field in scope)
+
+
+def _words_test(words: frozenset[str], scope: tuple[str, ...]) -> Test:
+    if scope == FIELDS:
+        if len(words) == 1:
+            (word,) = words
+            return lambda item: word in item.present
+        return lambda item: not words.isdisjoint(item.present)
+    return lambda item: any(not words.isdisjoint(item.field_words(f)) for f in scope)
+
+
+def _all(tests: list[Test]) -> Test:
+    if len(tests) == 2:
+        first, second = tests
+        return lambda item: first(item) and second(item)
+    return lambda item: all(test(item) for test in tests)
+
+
+def _near_test(node: Near, scope: tuple[str, ...]) -> Test:
+    return lambda item: any(near_pairs(node, item, field) for field in scope)
+
+
+def reference_test(node: Node) -> Test:
+    """The tree-walking evaluator as a Test, for comparisons."""
+    return lambda item: holds(node, item)
