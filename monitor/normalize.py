@@ -40,9 +40,7 @@ _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Invisible characters used to split words past a matcher (zero-width space, soft hyphen, word
 # joiner, BOM, bidi overrides). ZWJ/ZWNJ stay: they are orthography in Persian and Indic scripts.
-_INVISIBLE = re.compile(
-    "[\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _URL_WHITESPACE = re.compile(r"[\t\n\r]")
@@ -70,15 +68,13 @@ class RawEntry:
     author: str | None
 
 
-def normalize_entry(
-    entry: RawEntry, *, feed_url: str, final_url: str, now: datetime | None = None
-) -> Item:
+def normalize_entry(entry: RawEntry, *, feed_url: str, final_url: str, now: datetime | None = None) -> Item:
     """Build the Item for `entry`; `final_url` (after redirects) resolves relative links."""
     title = clean_text(entry.title, MAX_TITLE_CHARS)
     summary = clean_text(entry.summary, MAX_SUMMARY_CHARS)
-    content = "\n".join(
-        text for text in (clean_text(part, MAX_CONTENT_CHARS) for part in entry.contents) if text
-    )[:MAX_CONTENT_CHARS]
+    content = "\n".join(text for text in (clean_text(part, MAX_CONTENT_CHARS) for part in entry.contents) if text)[
+        :MAX_CONTENT_CHARS
+    ]
     link = canonical_link(entry.link, final_url)
     author = clean_text(TextValue(entry.author, False), MAX_AUTHOR_CHARS) if entry.author else ""
     return Item(
@@ -138,11 +134,7 @@ def canonical_link(link: str | None, base_url: str) -> str | None:
 
 def _drop_tracking(query: str) -> str:
     # Split by hand rather than parse_qsl/urlencode so kept parameters stay byte-identical.
-    kept = [
-        pair
-        for pair in query.split("&")
-        if pair and not _is_tracking(pair.split("=", 1)[0].lower())
-    ]
+    kept = [pair for pair in query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0].lower())]
     return "&".join(kept)
 
 

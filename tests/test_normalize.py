@@ -62,9 +62,7 @@ def test_html_to_text_drops_tags_scripts_and_styles() -> None:
 
 
 def test_html_to_text_decodes_entities_once() -> None:
-    assert html_to_text("AT&amp;T &lt;b&gt; &eacute;t&eacute; &#8364;5 &amp;amp;") == (
-        "AT&T <b> été €5 &amp;"
-    )
+    assert html_to_text("AT&amp;T &lt;b&gt; &eacute;t&eacute; &#8364;5 &amp;amp;") == ("AT&T <b> été €5 &amp;")
 
 
 def test_html_to_text_survives_what_html_parser_rejects() -> None:

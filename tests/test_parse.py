@@ -89,9 +89,7 @@ def test_atom_text_types_are_respected() -> None:
 
 def test_max_items_caps_entries_in_document_order() -> None:
     items = "".join(f"<item><guid>g{n}</guid><title>n{n}</title></item>" for n in range(50))
-    feed = parse(
-        f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>", max_items=7
-    )
+    feed = parse(f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>", max_items=7)
     assert [item.title for item in feed.items] == [f"n{n}" for n in range(7)]
 
 

@@ -69,9 +69,7 @@ class FeedServer:
         self.stopping = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.feed_server = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> FeedServer:
@@ -206,9 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
             feed_server._leave()
 
     def _send_fixed(self, route: Route) -> None:
-        if _not_modified(
-            route, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-        ):
+        if _not_modified(route, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")):
             self.send_response(304)
             self._send_validators(route)
             self.send_header("Content-Length", "0")
@@ -289,9 +285,7 @@ def _not_modified(route: Route, if_none_match: str | None, if_modified_since: st
         return route.etag in (tag.strip() for tag in if_none_match.split(","))
     if route.last_modified and if_modified_since:
         try:
-            return parsedate_to_datetime(if_modified_since) >= parsedate_to_datetime(
-                route.last_modified
-            )
+            return parsedate_to_datetime(if_modified_since) >= parsedate_to_datetime(route.last_modified)
         except (TypeError, ValueError):
             return False
     return False
