@@ -14,7 +14,8 @@ Semantics (the naive matcher in naive.py implements the same, independently, wit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping
 from typing import assert_never
 
 from monitor.rules.syntax import (
@@ -157,7 +158,7 @@ def holds(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> bool:
     if isinstance(node, Or):
         return any(holds(child, item, scope) for child in node.children)
     if isinstance(node, Near):
-        return any(near_pairs(node, item, field) for field in scope)
+        return any(near_exists(node, item, field) for field in scope)
     if isinstance(node, FieldScope):
         return node.field in scope and holds(node.child, item, (node.field,))
     assert_never(node)
@@ -185,17 +186,33 @@ def occurrences(node: Node, item: ItemText, field: str) -> list[Occurrence]:
 
 def near_pairs(node: Near, item: ItemText, field: str) -> list[Occurrence]:
     """Every qualifying (left, right) pair in ``field``, as one combined occurrence each."""
+    return list(_pairs(node, item, field))
+
+
+def near_exists(node: Near, item: ItemText, field: str) -> bool:
+    """Whether ``field`` has at least one qualifying pair (stops at the first)."""
+    return next(_pairs(node, item, field), None) is not None
+
+
+def _pairs(node: Near, item: ItemText, field: str) -> Iterator[Occurrence]:
+    """Only right occurrences starting inside the distance window of a left one are compared
+    (bisect over sorted starts), so hostile texts with thousands of repeats of a word do
+    not cost a full left × right product."""
     lefts = occurrences(node.left, item, field)
     if not lefts:
-        return []
-    rights = occurrences(node.right, item, field)
-    pairs: list[Occurrence] = []
+        return
+    rights = sorted(occurrences(node.right, item, field))
+    if not rights:
+        return
+    starts = [right[0] for right in rights]
+    longest = max(right[1] - right[0] for right in rights)
+    distance, ordered = node.distance, node.ordered
     for left in lefts:
-        for right in rights:
-            if is_near(left[0], left[1], right[0], right[1], node.distance, node.ordered):
-                combined = (min(left[0], right[0]), max(left[1], right[1]), left[2] + right[2])
-                pairs.append(combined)
-    return pairs
+        low = left[1] if ordered else left[0] - distance - longest
+        high = left[1] + distance
+        for right in rights[bisect_left(starts, low) : bisect_right(starts, high)]:
+            if is_near(left[0], left[1], right[0], right[1], distance, ordered):
+                yield (min(left[0], right[0]), max(left[1], right[1]), left[2] + right[2])
 
 
 def is_near(a_start: int, a_end: int, b_start: int, b_end: int, distance: int, ordered: bool) -> bool:

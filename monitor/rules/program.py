@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import assert_never
 
-from monitor.rules.evaluate import ItemText, holds, near_pairs
+from monitor.rules.evaluate import ItemText, holds, near_exists
 from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
 
 Test = Callable[[ItemText], bool]
@@ -103,7 +103,7 @@ def _all(tests: list[Test]) -> Test:
 
 
 def _near_test(node: Near, scope: tuple[str, ...]) -> Test:
-    return lambda item: any(near_pairs(node, item, field) for field in scope)
+    return lambda item: any(near_exists(node, item, field) for field in scope)
 
 
 def reference_test(node: Node) -> Test:

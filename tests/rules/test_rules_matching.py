@@ -213,3 +213,12 @@ def test_missing_and_unknown_fields_are_harmless() -> None:
     assert ruleset.match({"title": "Russia"})
     assert not ruleset.match({"link": "Russia"})
     assert not ruleset.match({})
+
+
+def test_near_on_hostile_repetitive_text_only_compares_within_the_window() -> None:
+    # 20,000 × 20,000 pairs would take minutes; the windowed search looks at ~7 per word.
+    text = "arms " * 20_000 + "x " * 50 + "tanks"
+    (match,) = rules("arms NEAR/3 arms").match({"content": text})
+    assert len(match.spans) == 20_000
+    assert not rules("arms ONEAR/3 tanks").match({"content": text})
+    assert rules("arms NEAR/50 tanks").match({"content": text})
