@@ -32,6 +32,7 @@ from monitor.rules.syntax import (
 )
 from monitor.rules.text import mask_possessives, split_words, word_spans
 
+_POSITIONAL = (Literal, AliasRef, Near)
 # (first word, end word exclusive, the literal word stretches inside it)
 Occurrence = tuple[int, int, tuple[tuple[int, int], ...]]
 # (field, first word, end word exclusive)
@@ -235,9 +236,11 @@ def evidence(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> set
     if isinstance(node, Not):
         return set()
     if isinstance(node, And | Or):
+        # Children of a true AND are all true; a word, alias or NEAR that is absent yields no
+        # evidence anyway. Only other OR branches need the truth check.
         found: set[WordSpan] = set()
         for child in node.children:
-            if holds(child, item, scope):
+            if isinstance(node, And) or isinstance(child, _POSITIONAL) or holds(child, item, scope):
                 found |= evidence(child, item, scope)
         return found
     if isinstance(node, Near):

@@ -65,17 +65,33 @@ class RuleSet:
         """Enabled rules whose query holds, whose exclude does not, and whose feeds filter lets
         the item through; sorted by rule id. ``fields``: title/summary/content plain text."""
         item = ItemText(fields)
+        return tuple(
+            _rule_match(compiled.rule, item, evidence(compiled.query, item))
+            for compiled in self._decide(item, feed_name, feed_tags)
+        )
+
+    def match_ids(
+        self,
+        fields: Mapping[str, str],
+        *,
+        feed_name: str | None = None,
+        feed_tags: Sequence[str] = (),
+    ) -> tuple[str, ...]:
+        """The ids ``match`` would return, without building evidence and snippets."""
+        item = ItemText(fields)
+        return tuple(c.rule.id for c in self._decide(item, feed_name, feed_tags))
+
+    def _decide(self, item: ItemText, feed_name: str | None, feed_tags: Sequence[str]) -> list[CompiledRule]:
         texts = [f.folded_text for f in item.fields.values()]
         found = []
         for index in self._prefilter.candidates(item.present, texts):
-            compiled = self._active[index]
             query, exclude = self._tests[index]
             if not query(item) or (exclude is not None and exclude(item)):
                 continue
-            if not compiled.feed_allowed(feed_name, feed_tags):
-                continue
-            found.append(_rule_match(compiled.rule, item, evidence(compiled.query, item)))
-        return tuple(found)
+            compiled = self._active[index]
+            if compiled.feed_allowed(feed_name, feed_tags):
+                found.append(compiled)
+        return found
 
     def explain(
         self,

@@ -17,6 +17,9 @@ def make_snippet(texts: Mapping[str, str], spans: Sequence[Span], width: int = S
         field = next((f for f in _FIELD_PREFERENCE if texts.get(f)), "title")
         return _render(texts.get(field, ""), [], 0, min(width, len(texts.get(field, ""))))
     in_title = [s for s in spans if s.field == "title"]
+    title = texts.get("title", "")
+    if in_title and len(title) <= width:  # the common case: the whole title fits
+        return _render(title, [(s.start, s.end) for s in in_title], 0, len(title))
     if in_title:
         chosen, field = _densest(in_title, width)
     else:

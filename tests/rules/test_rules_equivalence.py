@@ -86,6 +86,7 @@ def _parses(query: str, negative: bool) -> bool:
 def assert_same(ruleset: RuleSet, naive: NaiveRules, fields: dict[str, str]) -> int:
     engine = [(m.rule_id, m.spans) for m in ruleset.match(fields)]
     assert engine == [(m.rule_id, m.spans) for m in naive.match(fields)], fields
+    assert ruleset.match_ids(fields) == tuple(rule_id for rule_id, _ in engine)
     return len(engine)
 
 
