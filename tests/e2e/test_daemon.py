@@ -122,3 +122,42 @@ def test_second_sqlite_writer_is_refused(daemon: subprocess.Popen[str], daemon_s
     daemon.send_signal(signal.SIGINT)
     daemon.communicate(timeout=15)
     assert daemon.returncode == 0
+
+
+def test_daemon_serves_health_and_metrics_and_logs_json(daemon_setup: Path, smtp: SmtpSink) -> None:
+    import urllib.request
+
+    from support.smtp import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(daemon_setup),
+         "--metrics-port", str(port), "--log-format", "json"],
+        cwd=daemon_setup.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        smtp.wait_for(1, timeout=30)
+
+        def get(path: str) -> tuple[int, str]:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as reply:
+                    return reply.status, reply.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        wait_until(lambda: get("/healthz")[0] == 200, 15, "a healthy /healthz")
+        health = json.loads(get("/healthz")[1])
+        assert health["scheduler_alive"] and health["database_ok"] and health["overdue_feeds"] == 0
+        wait_until(lambda: 'monitor_alerts_sent_total{channel="mail"} 1.0' in get("/metrics")[1], 15,
+                   "the sent alert in /metrics")
+        metrics = get("/metrics")[1]
+        assert 'monitor_polls_total{status="ok"}' in metrics
+        assert "monitor_hits_total 1.0" in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0
+    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert any(record.get("feed") == "Wire" for record in records)
+    assert all({"time", "level", "logger", "message"} <= set(record) for record in records)
