@@ -170,6 +170,17 @@ def run_engine(ruleset: RuleSet, items: Sequence[Item], repeats: int) -> tuple[f
     return best, results
 
 
+def run_decisions(ruleset: RuleSet, items: Sequence[Item], repeats: int) -> float:
+    """Best time for match_ids: prefilter + evaluation, without evidence and snippets."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for item in items:
+            ruleset.match_ids(item)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def run_baseline(naive: NaiveRules, items: Sequence[Item]) -> tuple[float, list[list[tuple[str, object]]]]:
     results = []
     start = time.perf_counter()
@@ -191,7 +202,7 @@ def main() -> None:
     vocab = Vocabulary(items)
     generator = RuleGenerator(vocab, items, SEED)
     print(f"vocabulary: {len(vocab.words):,} words, {len(vocab.bigrams):,} bigrams; {len(generator.aliases)} aliases")
-    rows, engine_100 = [], 0.0
+    rows, engine_100, decide_100 = [], 0.0, 0.0
     for count in RULE_COUNTS:
         rng_state = generator.rng.getstate()
         generator.rng = random.Random(SEED + count)
@@ -200,8 +211,11 @@ def main() -> None:
         started = time.perf_counter()
         ruleset = compile_text(text, f"generated-{count}.yaml")
         compile_seconds = time.perf_counter() - started
-        engine_seconds, engine_results = run_engine(ruleset, items, 1 if args.quick else 3)
+        repeats = 1 if args.quick else 3
+        engine_seconds, engine_results = run_engine(ruleset, items, repeats)
+        decide_seconds = run_decisions(ruleset, items, repeats)
         engine_100 = engine_100 or engine_seconds
+        decide_100 = decide_100 or decide_seconds
         step = 1 if args.full_check or count <= 1_000 else 10
         checked = list(range(0, len(items), step))
         naive = NaiveRules(ruleset)
@@ -229,16 +243,22 @@ def main() -> None:
                 engine_rate / base_rate,
                 engine_seconds / engine_100,
                 matches / len(items),
+                len(items) / decide_seconds,
+                decide_seconds / decide_100,
             )
         )
     print()
-    print("| rules | items | engine items/s | baseline items/s | speed-up | time vs 100 rules | matches/item |")
-    print("|------:|------:|---------------:|-----------------:|---------:|------------------:|-------------:|")
-    for count, n_items, engine_rate, base_rate, speedup, ratio, per_item in rows:
+    print(
+        "| rules | items | engine items/s | baseline items/s | speed-up | time vs 100 rules "
+        "| matches/item | decide-only items/s | decide-only vs 100 |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for count, n, rate, base, speedup, ratio, per_item, decide, decide_ratio in rows:
         print(
-            f"| {count:,} | {n_items:,} | {engine_rate:,.0f} | {base_rate:,.1f} | "
-            f"{speedup:,.0f}× | {ratio:.2f}× | {per_item:.3f} |"
+            f"| {count:,} | {n:,} | {rate:,.0f} | {base:,.1f} | {speedup:,.0f}× | "
+            f"{ratio:.2f}× | {per_item:.3f} | {decide:,.0f} | {decide_ratio:.2f}× |"
         )
+    print("\n(decide-only = RuleSet.match_ids: prefilter + evaluation, no evidence/snippets)")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ class FieldText:
         "_char_spans",
         "_exact",
         "_folded_index",
+        "_padded",
+        "_sorted",
         "folded",
         "folded_text",
         "masked",
@@ -63,6 +65,28 @@ class FieldText:
         self._folded_index: dict[str, list[int]] | None = None
         self._exact: dict[str, list[int]] | None = None
         self._char_spans: list[tuple[int, int]] | None = None
+        self._sorted: dict[bool, list[str]] = {}
+        self._padded: dict[bool, str] = {}
+
+    def starting_with(self, prefix: str, case_sensitive: bool) -> list[str]:
+        """Distinct words that start with ``prefix`` (bisect over the sorted distinct words)."""
+        ordered = self._sorted.get(case_sensitive)
+        if ordered is None:
+            ordered = self._sorted[case_sensitive] = sorted(self.index(case_sensitive))
+        first = bisect_left(ordered, prefix)
+        last = first
+        while last < len(ordered) and ordered[last].startswith(prefix):
+            last += 1
+        return ordered[first:last]
+
+    def padded(self, case_sensitive: bool) -> str:
+        """The words joined by single spaces, with a space at both ends: a phrase of plain
+        words occurs exactly when " w1 w2 " is a substring."""
+        text = self._padded.get(case_sensitive)
+        if text is None:
+            joined = " ".join(self.words) if case_sensitive else self.folded_text
+            text = self._padded[case_sensitive] = f" {joined} "
+        return text
 
     def index(self, case_sensitive: bool) -> dict[str, list[int]]:
         """Word → positions, in original case or case-folded."""
@@ -125,7 +149,8 @@ def _find(literal: Literal, field: FieldText) -> list[int]:
     first = literal.words[0]
     index = field.index(literal.case_sensitive)
     if first.prefix:
-        starts = sorted(p for word, ps in index.items() if word.startswith(first.text) for p in ps)
+        matching = field.starting_with(first.text, literal.case_sensitive)
+        starts = sorted(p for word in matching for p in index[word])
     else:
         starts = index.get(first.text, [])
     if len(literal.words) == 1:

@@ -80,6 +80,10 @@ def _literal_test(literal: Literal, scope: tuple[str, ...]) -> Test:
     word = _plain_word(literal)
     if word is not None:
         return _words_test(frozenset({word}), scope)
+    if not any(w.prefix for w in literal.words):
+        needle = " " + " ".join(w.text for w in literal.words) + " "
+        exact = literal.case_sensitive
+        return lambda item: any(needle in item.fields[f].padded(exact) for f in scope)
     if len(scope) == 1:
         (field,) = scope
         return lambda item: bool(item.starts(literal, field))
