@@ -36,13 +36,14 @@ class RuleSet:
     """Compiled rules. Immutable after construction, so one instance can serve many threads;
     every call works on its own per-item state."""
 
-    __slots__ = ("_active", "_by_id", "_prefilter", "_tests", "rules")
+    __slots__ = ("_active", "_by_id", "_feeds", "_prefilter", "_tests", "rules")
 
     def __init__(self, compiled: Sequence[CompiledRule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(c.rule for c in compiled)
         self._by_id = {c.rule.id: c for c in compiled}
         self._active = tuple(sorted((c for c in compiled if c.rule.enabled), key=lambda c: c.rule.id))
         self._prefilter = Prefilter([c.query for c in self._active])
+        self._feeds = [frozenset(fold(name) for name in c.rule.feeds) for c in self._active]
         compiler = ProgramCompiler()
         self._tests = [
             (compiler.compile(c.query), compiler.compile(c.exclude) if c.exclude else None) for c in self._active
@@ -83,14 +84,15 @@ class RuleSet:
 
     def _decide(self, item: ItemText, feed_name: str | None, feed_tags: Sequence[str]) -> list[CompiledRule]:
         texts = [f.folded_text for f in item.fields.values()]
+        offered = {fold(name) for name in ([feed_name] if feed_name else []) + list(feed_tags)}
         found = []
         for index in self._prefilter.candidates(item.present, texts):
-            query, exclude = self._tests[index]
-            if not query(item) or (exclude is not None and exclude(item)):
+            wanted = self._feeds[index]
+            if wanted and wanted.isdisjoint(offered):
                 continue
-            compiled = self._active[index]
-            if compiled.feed_allowed(feed_name, feed_tags):
-                found.append(compiled)
+            query, exclude = self._tests[index]
+            if query(item) and not (exclude is not None and exclude(item)):
+                found.append(self._active[index])
         return found
 
     def explain(
