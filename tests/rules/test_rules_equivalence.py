@@ -154,3 +154,16 @@ def test_default_pack_engine_equals_naive_on_corpus_items() -> None:
     naive = NaiveRules(ruleset)
     matched = sum(assert_same(ruleset, naive, item) for item in _corpus_items(1200))
     assert matched > 0
+
+
+def test_one_ruleset_shared_by_threads_gives_sequential_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(99)
+    ruleset = random_ruleset(rng, 40, VOCAB)
+    texts = [{f: random_text(rng, rng.randint(3, 30)) for f in ("title", "summary", "content")} for _ in range(400)]
+    expected = [ruleset.match(fields) for fields in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(ruleset.match, texts))
+    assert got == expected
+    assert sum(len(m) for m in got) > 50

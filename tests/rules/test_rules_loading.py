@@ -234,3 +234,11 @@ def test_yaml_non_text_scalars_get_a_quoting_hint() -> None:
         '(YAML reads off as a bool; put it in quotes: "off")',
         '3:12: -: "query" must be text (YAML reads yes as a bool; put it in quotes: "yes")',
     ]
+
+
+def test_muted_until_accepts_a_quoted_date_and_rejects_a_timestamp() -> None:
+    ok = compile_text("rules:\n  - id: a\n    query: x\n    muted_until: '2026-01-31'\n")
+    assert ok.rule("a").muted_until == datetime.date(2026, 1, 31)
+    assert errors_of("rules:\n  - id: a\n    query: x\n    muted_until: 2026-01-31 10:00:00\n") == [
+        '4:18: a: "muted_until" must be a date like 2026-12-31'
+    ]
