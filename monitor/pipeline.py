@@ -16,8 +16,8 @@ from monitor.alerts.routing import channels_for
 from monitor.fetch import Fetcher
 from monitor.parse import FeedParseError, parse_feed
 from monitor.rules import RuleSet
-from monitor.stories import story_key
 from monitor.store import FeedJob, PollOutcome, Store
+from monitor.stories import story_key
 from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, ParsedFeed, RuleMatch
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,9 @@ class Pipeline:
             parsed = await self._parse(job, result, body)
         except FeedParseError as exc:
             kind = str(FetchErrorKind.NOT_A_FEED)
-            return self._record_error(job, kind, str(exc), result)
+            # The kind is shown beside the message, so "not_a_feed: not a feed: ..." would stutter.
+            message = str(exc).removeprefix("not a feed: ")
+            return self._record_error(job, kind, message, result)
         return self._store_items(job, result, parsed, digest)
 
     async def _parse(self, job: FeedJob, result: FetchResult, body: bytes) -> ParsedFeed:

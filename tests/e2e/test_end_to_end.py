@@ -169,7 +169,7 @@ def test_broken_feeds_are_recorded_while_others_are_processed(
     assert "error — http_status: HTTP 500" in lines["Error"]
     assert "error — timeout" in lines["Slow"]
     assert "error — not_a_feed" in lines["Page"]
-    assert "error — not_a_feed: not a feed: malformed XML at line 2" in lines["Broken"]
+    assert "error — not_a_feed: malformed XML at line 2" in lines["Broken"]
     assert "error — too_large" in lines["Huge"]
     assert "error — connect" in lines["Unreachable"]
     assert len(smtp.wait_for(3)) == 3
