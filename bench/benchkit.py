@@ -29,8 +29,10 @@ class TimedSmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         arrived = time.monotonic()
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        text = str(message["subject"]) + "\n" + "\n".join(
-            part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
+        text = (
+            str(message["subject"])
+            + "\n"
+            + "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
         )
         with self._lock:
             self.arrivals.append((arrived, text))

@@ -71,8 +71,11 @@ class Routes:
 
 def _head(status: int, length: int, etag: str | None) -> bytes:
     reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}[status]
-    lines = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/rss+xml; charset=utf-8",
-             f"Content-Length: {length}"]
+    lines = [
+        f"HTTP/1.1 {status} {reason}",
+        "Content-Type: application/rss+xml; charset=utf-8",
+        f"Content-Length: {length}",
+    ]
     if etag:
         lines.append(f"ETag: {etag}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -135,9 +138,7 @@ class ServerProcess:
     def __init__(self, kind: str, feeds: int, per_feed: int, reserved: frozenset[int]) -> None:
         context = multiprocessing.get_context("spawn")
         self._ready, child_end = context.Pipe()
-        self._process = context.Process(
-            target=_main, args=(kind, feeds, per_feed, reserved, child_end), daemon=True
-        )
+        self._process = context.Process(target=_main, args=(kind, feeds, per_feed, reserved, child_end), daemon=True)
         self.kind = kind
         self.port = 0
 

@@ -65,6 +65,7 @@ async def fetch_all(urls: list[str], concurrency: int, etags: dict[str, str]) ->
     statuses: Counter[int] = Counter()
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency)) as client:
+
         async def one(url: str) -> None:
             async with gate:
                 headers = {"If-None-Match": etags[url]} if url in etags else {}
@@ -72,6 +73,7 @@ async def fetch_all(urls: list[str], concurrency: int, etags: dict[str, str]) ->
                 statuses[reply.status_code] += 1
                 if "etag" in reply.headers:
                     etags[url] = reply.headers["etag"]
+
         started = time.perf_counter()
         await asyncio.gather(*(one(url) for url in urls))
     return time.perf_counter() - started, statuses
@@ -88,8 +90,13 @@ def measure_servers(args: argparse.Namespace, reserved: frozenset[int]) -> list[
             cached, statuses = asyncio.run(fetch_all(urls, 16, etags))
         finally:
             server.stop()
-        rows.append((f"feed server alone ({kind}), httpx ×16", f"{full:.2f} s / {cached:.2f} s",
-                     f"all 200 / all 304 ({statuses[304]} of {args.feeds})"))
+        rows.append(
+            (
+                f"feed server alone ({kind}), httpx ×16",
+                f"{full:.2f} s / {cached:.2f} s",
+                f"all 200 / all 304 ({statuses[304]} of {args.feeds})",
+            )
+        )
     return rows
 
 
@@ -102,9 +109,10 @@ def baseline(urls: list[str]) -> tuple[float, int]:
 def write_config(folder: Path, urls: list[str], smtp: TimedSmtpSink, interval: float, tick: float) -> Path:
     feeds = "".join(f"  - url: {url}\n    name: Bench {n}\n" for n, url in enumerate(urls))
     config = folder / "monitor.yaml"
-    config.write_text(f"""
-database: sqlite:///{folder / 'monitor.db'}
-rules: {REPO / 'rules'}
+    config.write_text(
+        f"""
+database: sqlite:///{folder / "monitor.db"}
+rules: {REPO / "rules"}
 interval: {interval}s
 tick: {tick}s
 notify:
@@ -112,7 +120,9 @@ notify:
     url: {smtp.apprise_url()}
     min_interval: 0s
 feeds:
-{feeds}""", encoding="utf-8")
+{feeds}""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -124,8 +134,11 @@ async def in_process_cycles(config: Path, server: ServerProcess, changed: int) -
         with parse_pool() as executor:
             async with Fetcher(settings.fetch) as fetcher:
                 pipeline = runtime.pipeline(fetcher, executor)
-                for label, prepare in (("first full cycle", None), (f"steady cycle, {changed} feeds changed", changed),
-                                       ("steady cycle, nothing changed", 0)):
+                for label, prepare in (
+                    ("first full cycle", None),
+                    (f"steady cycle, {changed} feeds changed", changed),
+                    ("steady cycle, nothing changed", 0),
+                ):
                     if prepare:
                         server.admin(f"/_admin/refresh?count={prepare}")
                     started = time.perf_counter()
@@ -137,11 +150,17 @@ async def in_process_cycles(config: Path, server: ServerProcess, changed: int) -
                     tally = Counter(report.status for report in reports)
                     items = sum(report.new_items for report in reports)
                     hits = sum(report.new_hits for report in reports)
-                    rows.append((f"{label} (runtime API)", f"{polled:.2f} s",
-                                 f"{dict(tally)}, {items} new items, {hits} hits"))
+                    rows.append(
+                        (f"{label} (runtime API)", f"{polled:.2f} s", f"{dict(tally)}, {items} new items, {hits} hits")
+                    )
                     if outbox.sent or outbox.retrying:
-                        rows.append(("  + delivering its alerts to SMTP", f"{delivered:.2f} s",
-                                     f"{outbox.sent} sent, {outbox.retrying} retrying"))
+                        rows.append(
+                            (
+                                "  + delivering its alerts to SMTP",
+                                f"{delivered:.2f} s",
+                                f"{outbox.sent} sent, {outbox.retrying} retrying",
+                            )
+                        )
     finally:
         runtime.close()
     return rows
@@ -149,20 +168,30 @@ async def in_process_cycles(config: Path, server: ServerProcess, changed: int) -
 
 def cli_once(config: Path) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "monitor", "once", "--config", str(config)],
-                          cwd=REPO, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "once", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-200:]
     return wall, summary
 
 
-def daemon_run(folder: Path, server: ServerProcess, smtp: TimedSmtpSink, args: argparse.Namespace,
-               probes: list[int]) -> list[Row]:
+def daemon_run(
+    folder: Path, server: ServerProcess, smtp: TimedSmtpSink, args: argparse.Namespace, probes: list[int]
+) -> list[Row]:
     urls = [server.url(f"/feed/{n}.xml") for n in range(args.feeds)]
     config = write_config(folder, urls, smtp, args.interval, args.tick)
     log = (folder / "daemon.log").open("wb")
-    daemon = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)],
-                              cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     sampler = MemorySampler(daemon.pid).start()
     rng = random.Random(7)
     latencies: list[float] = []
@@ -188,6 +217,7 @@ def daemon_run(folder: Path, server: ServerProcess, smtp: TimedSmtpSink, args: a
 
 def _wait_first_cycle(database: Path, feeds: int, daemon: subprocess.Popen[bytes]) -> None:
     """Every feed fetched once and the outbox drained (first-cycle alerts are not probes)."""
+
     def done() -> bool:
         if daemon.poll() is not None:
             raise RuntimeError("the daemon exited; see daemon.log")
@@ -198,6 +228,7 @@ def _wait_first_cycle(database: Path, feeds: int, daemon: subprocess.Popen[bytes
         except sqlite3.Error:
             return False
         return bool(fetched == feeds and pending == 0)
+
     if _wait_for(lambda: True if done() else None, 600) is None:
         raise RuntimeError("the daemon's first cycle did not finish in 10 minutes")
 
@@ -212,8 +243,9 @@ def _wait_for(probe: Callable[[], T | None], timeout: float) -> T | None:
     return None
 
 
-def _daemon_rows(args: argparse.Namespace, first_cycle: float, latencies: list[float],
-                 sampler: MemorySampler) -> list[Row]:
+def _daemon_rows(
+    args: argparse.Namespace, first_cycle: float, latencies: list[float], sampler: MemorySampler
+) -> list[Row]:
     by_kind: dict[str, list[int]] = {}
     for memory in sampler.last.values():
         by_kind.setdefault(memory.name, []).append(memory.peak_kb)
@@ -224,16 +256,22 @@ def _daemon_rows(args: argparse.Namespace, first_cycle: float, latencies: list[f
         ("daemon: first cycle + its alerts delivered", f"{first_cycle:.1f} s", "SQLite, SMTP sink"),
         ("daemon peak RSS, main process (VmHWM)", f"{main_peak:.0f} MB", "target ≤ 250 MB"),
         ("daemon peak RSS, parse workers (VmHWM)", f"{worker_text} MB", f"{len(workers)} spawned processes"),
-        ("daemon peak RSS, whole tree (sampled sum)", f"{sampler.peak_total_kb / 1024:.0f} MB",
-         "main + workers + resource tracker, every 0.2 s"),
+        (
+            "daemon peak RSS, whole tree (sampled sum)",
+            f"{sampler.peak_total_kb / 1024:.0f} MB",
+            "main + workers + resource tracker, every 0.2 s",
+        ),
     ]
     finite = sorted(x for x in latencies if x != float("inf"))
     lost = len(latencies) - len(finite)
     if finite:
-        rows.append((f"alert latency, interval {args.interval:.0f} s, tick {args.tick:.1f} s",
-                     f"median {statistics.median(finite):.1f} s, max {finite[-1]:.1f} s",
-                     f"{len(finite)} probes{f', {lost} never arrived' if lost else ''};"
-                     f" target ≤ {args.interval + 2:.0f} s"))
+        rows.append(
+            (
+                f"alert latency, interval {args.interval:.0f} s, tick {args.tick:.1f} s",
+                f"median {statistics.median(finite):.1f} s, max {finite[-1]:.1f} s",
+                f"{len(finite)} probes{f', {lost} never arrived' if lost else ''}; target ≤ {args.interval + 2:.0f} s",
+            )
+        )
     return rows
 
 
@@ -261,8 +299,11 @@ def main() -> int:
         return 0
     probes = probe_items(corpus, args.probes)
     reserved = frozenset(probes)
-    print(f"{len(corpus)} corpus items, {args.feeds} feeds × {args.items} items, "
-          f"{len(probes)} probe items held back; server: {args.server}", flush=True)
+    print(
+        f"{len(corpus)} corpus items, {args.feeds} feeds × {args.items} items, "
+        f"{len(probes)} probe items held back; server: {args.server}",
+        flush=True,
+    )
     rows: list[Row] = [("measure", "figure", "notes")]
     rows += measure_servers(args, reserved)
     smtp = TimedSmtpSink().start()
@@ -278,7 +319,7 @@ def main() -> int:
             rows += cycles
             first = float(cycles[0][1].split()[0])
             rows.append(("ratio: baseline / first full cycle", f"{base / first:.1f} ×", "target ≥ 5 ×"))
-            print_table(rows[-len(cycles) - 1:])
+            print_table(rows[-len(cycles) - 1 :])
         if not args.no_cli:
             with tempfile.TemporaryDirectory(prefix="bench-once-") as tmp:
                 config = write_config(Path(tmp), urls, smtp, args.interval, args.tick)

@@ -65,7 +65,7 @@ def _bbc(folder: Path) -> list[CorpusItem]:
 def rss_item(guid: str, title: str, description: str, link: str, minute: int) -> str:
     stamp = f"Fri, 27 Nov 2026 {minute // 60 % 24:02d}:{minute % 60:02d}:00 GMT"
     return (
-        f"<item><guid isPermaLink=\"false\">{escape(guid)}</guid><title>{escape(title)}</title>"
+        f'<item><guid isPermaLink="false">{escape(guid)}</guid><title>{escape(title)}</title>'
         f"<link>{escape(link)}</link><description>{escape(description)}</description>"
         f"<pubDate>{stamp}</pubDate></item>"
     )
@@ -82,8 +82,9 @@ def rss_document(title: str, items: list[str]) -> bytes:
 class FeedSet:
     """`feeds` feeds of `per_feed` items each, cycling through the corpus; items can be added."""
 
-    def __init__(self, corpus: list[CorpusItem], feeds: int, per_feed: int,
-                 reserved: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self, corpus: list[CorpusItem], feeds: int, per_feed: int, reserved: frozenset[int] = frozenset()
+    ) -> None:
         self._corpus = corpus
         self._pool = [i for i in range(len(corpus)) if i not in reserved]
         self._per_feed = per_feed
@@ -96,8 +97,13 @@ class FeedSet:
     def _item(self, feed: int, index: int, serial: int, suffix: str = "") -> str:
         entry = self._corpus[index]
         title = f"{entry.title} {suffix}".strip()
-        return rss_item(f"bench-{feed}-{index}-{serial}", title, entry.description,
-                        f"https://bench.invalid/{feed}/{index}/{serial}", serial)
+        return rss_item(
+            f"bench-{feed}-{index}-{serial}",
+            title,
+            entry.description,
+            f"https://bench.invalid/{feed}/{index}/{serial}",
+            serial,
+        )
 
     def __len__(self) -> int:
         return len(self._items)

@@ -115,8 +115,7 @@ def _feed_texts(root: Path, source: str) -> tuple[Text, ...]:
 
     parsed = feedparser.parse(io.BytesIO((root / source).read_bytes()))
     return tuple(
-        Text(plain_text(entry.get("title", "")), plain_text(entry.get("summary", "")))
-        for entry in parsed.entries
+        Text(plain_text(entry.get("title", "")), plain_text(entry.get("summary", ""))) for entry in parsed.entries
     )
 
 
@@ -167,9 +166,7 @@ def load_pairs(root: Path = CORPUS, path: Path = PAIRS_TSV) -> list[LabelledPair
         for ref, text, key in ((f"{a_src}#{a_idx}", a, a_key), (f"{b_src}#{b_idx}", b, b_key)):
             if title_key(text.title) != key:
                 raise ValueError(f"{ref}: title key changed, corpus differs from the labels")
-        pairs.append(
-            LabelledPair(a, b, label == "same", kind, f"{a_src}#{a_idx} | {b_src}#{b_idx}")
-        )
+        pairs.append(LabelledPair(a, b, label == "same", kind, f"{a_src}#{a_idx} | {b_src}#{b_idx}"))
     return pairs
 
 
@@ -207,9 +204,7 @@ def variant_scorer(config: mh.ShingleConfig, mode: str = "max", minhash_slots: i
             return 0.0
         if not minhash_slots:
             return mh.jaccard(set_a, set_b)
-        return mh.estimated_jaccard(
-            mh.minhash(set_a, minhash_slots), mh.minhash(set_b, minhash_slots)
-        )
+        return mh.estimated_jaccard(mh.minhash(set_a, minhash_slots), mh.minhash(set_b, minhash_slots))
 
     def score(a: Text, b: Text) -> tuple[float, bool]:
         full_a, full_b = (
@@ -228,9 +223,7 @@ def similarities(pairs: Sequence[LabelledPair], scorer: Scorer) -> list[tuple[fl
     return [scorer(pair.a, pair.b) for pair in pairs]
 
 
-def score_at(
-    pairs: Sequence[LabelledPair], sims: Sequence[tuple[float, bool]], threshold: float
-) -> Score:
+def score_at(pairs: Sequence[LabelledPair], sims: Sequence[tuple[float, bool]], threshold: float) -> Score:
     predicted = [ok and sim >= threshold for sim, ok in sims]
     tp = sum(1 for p, pair in zip(predicted, pairs, strict=True) if p and pair.same)
     fp = sum(1 for p, pair in zip(predicted, pairs, strict=True) if p and not pair.same)
@@ -293,15 +286,10 @@ def _all_pairs_merges(root: Path, quiet: bool) -> None:
     for index, key in enumerate(keys):
         for band in key.bands:
             by_band.setdefault(band, []).append(index)
-    candidates = {
-        pair for members in by_band.values() for pair in itertools.combinations(members, 2)
-    }
+    candidates = {pair for members in by_band.values() for pair in itertools.combinations(members, 2)}
     merged = sorted(pair for pair in candidates if stories.same_story(keys[pair[0]], keys[pair[1]]))
     total = len(items) * (len(items) - 1) // 2
-    print(
-        f"  {len(items)} items, {total} pairs; {len(candidates)} share a band key;"
-        f" {len(merged)} merged at THRESHOLD"
-    )
+    print(f"  {len(items)} items, {total} pairs; {len(candidates)} share a band key; {len(merged)} merged at THRESHOLD")
     if not quiet:
         for i, j in merged:  # titles go to the console only, for a human to judge
             print(f"    {items[i][0]}  ~  {items[j][0]}")

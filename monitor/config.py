@@ -164,10 +164,7 @@ def load_settings(path: Path, environ: Mapping[str, str]) -> Settings:
         raise ConfigError([f"{path}:1: the configuration must be a mapping of keys"])
     missing: list[tuple[tuple[Any, ...], str]] = []
     expanded = _expand_env(raw, environ, (), missing)
-    problems = [
-        f"{path}:{document.line_of(loc)}: {'.'.join(map(str, loc))}: {message}"
-        for loc, message in missing
-    ]
+    problems = [f"{path}:{document.line_of(loc)}: {'.'.join(map(str, loc))}: {message}" for loc, message in missing]
     try:
         model = _Config.model_validate(expanded)
     except ValidationError as exc:
@@ -237,9 +234,7 @@ def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tup
     return tuple(feeds)
 
 
-def _channels(
-    model: _Config, path: Path, line_of: Any, problems: list[str]
-) -> list[tuple[ChannelSpec, float | None]]:
+def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> list[tuple[ChannelSpec, float | None]]:
     import apprise  # imported here: Apprise loads its plugins on import, only needed with channels
 
     channels: list[tuple[ChannelSpec, float | None]] = []

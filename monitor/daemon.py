@@ -32,21 +32,21 @@ SHUTDOWN_GRACE_SECONDS = 8.0
 
 class Daemon:
     def __init__(
-        self, runtime: Runtime, *, watch_rules: bool = True, metrics_port: int | None = None,
+        self,
+        runtime: Runtime,
+        *,
+        watch_rules: bool = True,
+        metrics_port: int | None = None,
         metrics_host: str = "127.0.0.1",
     ) -> None:
         self._runtime = runtime
         self._metrics = Metrics()
-        self._health = HealthCheck(runtime.store, self._metrics, runtime.settings.tick_seconds,
-                                   runtime.clock)
+        self._health = HealthCheck(runtime.store, self._metrics, runtime.settings.tick_seconds, runtime.clock)
         tags = runtime.routing_tags()
         admins = [sender for sender in runtime.senders if "admin" in tags.get(sender.name, ())]
-        self._health_watch = FeedHealthWatch(
-            runtime.store, admins, runtime.settings.health, runtime.clock
-        )
+        self._health_watch = FeedHealthWatch(runtime.store, admins, runtime.settings.health, runtime.clock)
         self._metrics_server = (
-            MetricsServer(self._metrics, self._health, metrics_host, metrics_port)
-            if metrics_port is not None else None
+            MetricsServer(self._metrics, self._health, metrics_host, metrics_port) if metrics_port is not None else None
         )
         self._watch_rules = watch_rules
         self._busy = asyncio.Lock()
@@ -74,17 +74,29 @@ class Daemon:
                 self._fetcher = fetcher
                 for job in (self._poll, self._start_drains):
                     scheduler.add_job(
-                        job, "interval", seconds=settings.tick_seconds, id=job.__name__,
-                        max_instances=1, coalesce=True, next_run_time=self._runtime.clock(),
+                        job,
+                        "interval",
+                        seconds=settings.tick_seconds,
+                        id=job.__name__,
+                        max_instances=1,
+                        coalesce=True,
+                        next_run_time=self._runtime.clock(),
                     )
                 scheduler.add_job(
-                    self._check_health, "interval", seconds=settings.health_check_seconds,
-                    id="health", max_instances=1, coalesce=True,
+                    self._check_health,
+                    "interval",
+                    seconds=settings.health_check_seconds,
+                    id="health",
+                    max_instances=1,
+                    coalesce=True,
                 )
                 scheduler.start()
-                log.info("daemon started: %d feeds, %d rules, tick %.0fs",
-                         len(settings.feeds), len(self._runtime.rules.get().rules),
-                         settings.tick_seconds)
+                log.info(
+                    "daemon started: %d feeds, %d rules, tick %.0fs",
+                    len(settings.feeds),
+                    len(self._runtime.rules.get().rules),
+                    settings.tick_seconds,
+                )
                 watcher = asyncio.create_task(self._watch()) if self._watch_rules else None
                 await self._stop.wait()
                 log.info("stopping: letting the running cycle finish")
@@ -107,8 +119,7 @@ class Daemon:
                     pass
                 await asyncio.gather(*self._drains.values(), return_exceptions=True)
         except TimeoutError:
-            log.warning("work still running after %.0fs; leases will hand it to the next start",
-                        SHUTDOWN_GRACE_SECONDS)
+            log.warning("work still running after %.0fs; leases will hand it to the next start", SHUTDOWN_GRACE_SECONDS)
 
     async def _poll(self) -> None:
         if self._stop.is_set() or self._fetcher is None:
@@ -119,9 +130,7 @@ class Daemon:
             self._health.last_tick_at = runtime.clock()
             try:
                 pipeline = runtime.pipeline(self._fetcher, self._executor)
-                reports = await pipeline.poll_feeds(
-                    runtime.worker_id, due_only=True, limit=MAX_FEEDS_PER_TICK
-                )
+                reports = await pipeline.poll_feeds(runtime.worker_id, due_only=True, limit=MAX_FEEDS_PER_TICK)
             except Exception:  # the heartbeat must survive a database hiccup
                 log.exception("poll cycle failed; retrying on the next tick")
                 return
@@ -149,13 +158,18 @@ class Daemon:
             running = self._drains.get(sender.name)
             if running is not None and not running.done():
                 continue
-            self._drains[sender.name] = asyncio.create_task(drain_channel(
-                runtime.store, sender, runtime.settings.alerts, runtime.clock, runtime.worker_id,
-                self._rng, runtime.plans.get(sender.name),
-            ))
-            self._drains[sender.name].add_done_callback(
-                functools.partial(self._drain_done, sender.name)
+            self._drains[sender.name] = asyncio.create_task(
+                drain_channel(
+                    runtime.store,
+                    sender,
+                    runtime.settings.alerts,
+                    runtime.clock,
+                    runtime.worker_id,
+                    self._rng,
+                    runtime.plans.get(sender.name),
+                )
             )
+            self._drains[sender.name].add_done_callback(functools.partial(self._drain_done, sender.name))
 
     def _drain_done(self, channel: str, task: asyncio.Task[OutboxReport]) -> None:
         if task.cancelled():
@@ -167,8 +181,13 @@ class Daemon:
         report = task.result()
         record_deliveries(self._metrics, channel, report)
         if report.sent or report.retrying or report.failed:
-            log.info("alerts: %d sent, %d retrying, %d failed",
-                     report.sent, report.retrying, report.failed, extra={"channel": channel})
+            log.info(
+                "alerts: %d sent, %d retrying, %d failed",
+                report.sent,
+                report.retrying,
+                report.failed,
+                extra={"channel": channel},
+            )
 
     async def _watch(self) -> None:
         from watchfiles import awatch
@@ -189,13 +208,12 @@ class Daemon:
         log.error("rule reload failed; keeping the last good rules:\n%s", text)
         if text != self._last_rule_error:
             self._last_rule_error = text
-            await notify_admins(self._runtime.senders, self._runtime.routing_tags(),
-                                "[monitor] rule files have errors", text)
+            await notify_admins(
+                self._runtime.senders, self._runtime.routing_tags(), "[monitor] rule files have errors", text
+            )
 
 
-async def notify_admins(
-    senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], title: str, body: str
-) -> None:
+async def notify_admins(senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], title: str, body: str) -> None:
     """Operational notices go straight to channels tagged `admin`, outside the hit outbox."""
     admins = [sender for sender in senders if "admin" in tags.get(sender.name, ())]
     for sender in admins:
@@ -205,13 +223,15 @@ async def notify_admins(
 
 
 def run_daemon(
-    runtime: Runtime, *, watch_rules: bool = True, metrics_port: int | None = None,
+    runtime: Runtime,
+    *,
+    watch_rules: bool = True,
+    metrics_port: int | None = None,
     metrics_host: str = "127.0.0.1",
 ) -> int:
     async def main() -> int:
         # the daemon's asyncio primitives must be created inside the running loop
-        daemon = Daemon(runtime, watch_rules=watch_rules, metrics_port=metrics_port,
-                        metrics_host=metrics_host)
+        daemon = Daemon(runtime, watch_rules=watch_rules, metrics_port=metrics_port, metrics_host=metrics_host)
         return await daemon.run()
 
     with contextlib.suppress(KeyboardInterrupt):

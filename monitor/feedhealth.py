@@ -29,9 +29,7 @@ class Assessment:
     reason: str
 
 
-def assess(
-    feed: FeedView, typical_gap: float | None, now: datetime, policy: HealthPolicy
-) -> Assessment:
+def assess(feed: FeedView, typical_gap: float | None, now: datetime, policy: HealthPolicy) -> Assessment:
     if feed.consecutive_failures >= policy.failures:
         error = f"{feed.last_error_kind}: {feed.last_error}" if feed.last_error else "unknown error"
         return Assessment(FAILING, f"{feed.consecutive_failures} failed polls in a row; last: {error}")
@@ -39,8 +37,9 @@ def assess(
         quiet = (now - feed.last_new_item_at).total_seconds()
         limit = max(typical_gap * policy.silence_factor, MIN_SILENCE_SECONDS)
         if quiet > limit:
-            return Assessment(SILENT, f"no new item for {format_duration(quiet)} "
-                                      f"(usually one every {format_duration(typical_gap)})")
+            return Assessment(
+                SILENT, f"no new item for {format_duration(quiet)} (usually one every {format_duration(typical_gap)})"
+            )
     return Assessment(OK, "working again")
 
 
@@ -54,8 +53,9 @@ def notice_text(feed: FeedView, assessment: Assessment) -> tuple[str, str]:
 
 
 class FeedHealthWatch:
-    def __init__(self, store: Store, admins: Sequence[Sender], policy: HealthPolicy,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: Store, admins: Sequence[Sender], policy: HealthPolicy, clock: Callable[[], datetime]
+    ) -> None:
         self._store = store
         self._admins = tuple(admins)
         self._policy = policy
@@ -88,6 +88,5 @@ class FeedHealthWatch:
             if outcome.ok:
                 delivered = True
             else:
-                log.error("health notice not delivered: %s", outcome.error,
-                          extra={"channel": sender.name})
+                log.error("health notice not delivered: %s", outcome.error, extra={"channel": sender.name})
         return delivered

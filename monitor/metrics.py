@@ -37,31 +37,31 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self.polls = Counter("monitor_polls", "Feed polls by outcome.", ["status"], registry=reg)
-        self.fetch_failures = Counter(
-            "monitor_fetch_failures", "Failed fetches by cause.", ["kind"], registry=reg
-        )
+        self.fetch_failures = Counter("monitor_fetch_failures", "Failed fetches by cause.", ["kind"], registry=reg)
         self.hits = Counter("monitor_hits", "Rule hits stored.", registry=reg)
-        self.alerts_sent = Counter(
-            "monitor_alerts_sent", "Alert deliveries that succeeded.", ["channel"], registry=reg
-        )
+        self.alerts_sent = Counter("monitor_alerts_sent", "Alert deliveries that succeeded.", ["channel"], registry=reg)
         self.alerts_failed = Counter(
-            "monitor_alerts_failed", "Alert delivery attempts that failed.", ["channel"],
+            "monitor_alerts_failed",
+            "Alert delivery attempts that failed.",
+            ["channel"],
             registry=reg,
         )
         self.cycle_seconds = Histogram(
-            "monitor_cycle_seconds", "Duration of one poll cycle.", buckets=_CYCLE_BUCKETS,
+            "monitor_cycle_seconds",
+            "Duration of one poll cycle.",
+            buckets=_CYCLE_BUCKETS,
             registry=reg,
         )
         self.fetch_seconds = Histogram(
-            "monitor_fetch_seconds", "Duration of one feed fetch.", buckets=_FETCH_BUCKETS,
+            "monitor_fetch_seconds",
+            "Duration of one feed fetch.",
+            buckets=_FETCH_BUCKETS,
             registry=reg,
         )
         self.feeds_overdue = Gauge(
             "monitor_feeds_overdue", "Active feeds whose next poll is well past due.", registry=reg
         )
-        self.pending_alerts = Gauge(
-            "monitor_pending_alerts", "Alert deliveries waiting in the outbox.", registry=reg
-        )
+        self.pending_alerts = Gauge("monitor_pending_alerts", "Alert deliveries waiting in the outbox.", registry=reg)
         self._prime_known_labels()
 
     def _prime_known_labels(self) -> None:
@@ -180,8 +180,10 @@ class MetricsServer:
         self._server = _Server(self._address, self._metrics, self._health)
         self._thread = threading.Thread(
             # a short poll interval keeps stop() quick, inside the daemon's shutdown budget
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-            name="metrics-http", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="metrics-http",
+            daemon=True,
         )
         self._thread.start()
         host = self._address[0]

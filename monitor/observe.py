@@ -33,8 +33,7 @@ def record_deliveries(metrics: Metrics, channel: str, report: OutboxReport) -> N
 class HealthCheck:
     """Healthy = the scheduler ticked recently, the database answers, no feed is far overdue."""
 
-    def __init__(self, store: Store, metrics: Metrics, tick_seconds: float,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, metrics: Metrics, tick_seconds: float, clock: Callable[[], datetime]) -> None:
         self._store = store
         self._metrics = metrics
         self._tick = tick_seconds
@@ -49,14 +48,18 @@ class HealthCheck:
             feeds = self._store.list_feeds()
             pending = self._store.pending_count()
         except Exception as exc:  # any database failure is the answer, not a crash
-            return HealthStatus(False, alive, False, 0, self.last_tick_at,
-                                f"database unreachable: {type(exc).__name__}")
+            return HealthStatus(
+                False, alive, False, 0, self.last_tick_at, f"database unreachable: {type(exc).__name__}"
+            )
         overdue = sum(1 for f in feeds if f.active and f.next_poll_at < now - grace)
         self._metrics.feeds_overdue.set(overdue)
         self._metrics.pending_alerts.set(pending)
-        problems = [text for bad, text in (
-            (not alive, "scheduler has not ticked recently"),
-            (overdue > 0, f"{overdue} feeds overdue"),
-        ) if bad]
-        return HealthStatus(not problems, alive, True, overdue, self.last_tick_at,
-                            "; ".join(problems) or "ok")
+        problems = [
+            text
+            for bad, text in (
+                (not alive, "scheduler has not ticked recently"),
+                (overdue > 0, f"{overdue} feeds overdue"),
+            )
+            if bad
+        ]
+        return HealthStatus(not problems, alive, True, overdue, self.last_tick_at, "; ".join(problems) or "ok")

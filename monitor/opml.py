@@ -174,8 +174,9 @@ def write_opml(feeds: Sequence[FeedSpec], title: str) -> bytes:
     body = ET.SubElement(root, "body")
     for feed in feeds:
         name = _clean_text(feed.name)
-        outline = ET.SubElement(body, "outline", type="rss", text=name, title=name,
-                                xmlUrl=_NOT_XML_TEXT.sub("", feed.url))
+        outline = ET.SubElement(
+            body, "outline", type="rss", text=name, title=name, xmlUrl=_NOT_XML_TEXT.sub("", feed.url)
+        )
         tags = [_clean_text(tag).replace(",", " ").replace("/", " ") for tag in feed.tags]
         if any(tags):
             outline.set("category", ",".join(tag for tag in tags if tag))
@@ -220,13 +221,9 @@ def _unique_feeds(feeds: Sequence[OpmlFeed]) -> list[OpmlFeed]:
     return list({feed.url: feed for feed in reversed(feeds)}.values())[::-1]
 
 
-def _insert_entries(
-    text: str, feeds: Sequence[OpmlFeed], newline: str, *, has_key: bool
-) -> str:
+def _insert_entries(text: str, feeds: Sequence[OpmlFeed], newline: str, *, has_key: bool) -> str:
     lines = text.splitlines(keepends=True)
-    key_index = next(
-        (i for i, line in enumerate(lines) if _FEEDS_KEY.match(line.rstrip("\r\n"))), None
-    )
+    key_index = next((i for i, line in enumerate(lines) if _FEEDS_KEY.match(line.rstrip("\r\n"))), None)
     if key_index is None and has_key:
         raise ValueError("cannot find the `feeds:` line at the start of a line; edit it by hand")
     if key_index is None:

@@ -70,9 +70,7 @@ class Pipeline:
         self._executor = parse_executor
 
     async def poll_feeds(self, worker_id: str, *, due_only: bool, limit: int) -> list[FeedReport]:
-        jobs = self._store.claim_feeds(
-            self._clock(), worker_id, self._settings.lease_seconds, limit, due_only=due_only
-        )
+        jobs = self._store.claim_feeds(self._clock(), worker_id, self._settings.lease_seconds, limit, due_only=due_only)
         return list(await asyncio.gather(*(self.poll(job) for job in jobs)))
 
     async def poll(self, job: FeedJob) -> FeedReport:
@@ -114,27 +112,32 @@ class Pipeline:
         )
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    def _store_items(
-        self, job: FeedJob, result: FetchResult, parsed: ParsedFeed, digest: str
-    ) -> FeedReport:
+    def _store_items(self, job: FeedJob, result: FetchResult, parsed: ParsedFeed, digest: str) -> FeedReport:
         known = self._store.known_item_keys(job.id, [item.key for item in parsed.items])
         fresh = [item for item in parsed.items if item.key not in known]
         rules = self._rules()
-        matches = {
-            item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags)
-            for item in fresh
-        }
+        matches = {item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags) for item in fresh}
         now = self._clock()
         route = self._router(rules, now.date())
         stories = {item.key: story_key(item.title, item.summary, item.link) for item in fresh}
         saved = self._store.save_items(
-            job.id, fresh, matches, route, now, story_keys=stories,
+            job.id,
+            fresh,
+            matches,
+            route,
+            now,
+            story_keys=stories,
             realert_on_new_source=lambda rule_id: rules.rule(rule_id).realert == "on_new_source",
         )
         if parsed.warning:
             log.info("feed parsed with a warning: %s", parsed.warning, extra={"feed": job.name})
         return self._record_success(
-            job, result, "ok", digest, items=len(parsed.items), new_items=saved.new_items,
+            job,
+            result,
+            "ok",
+            digest,
+            items=len(parsed.items),
+            new_items=saved.new_items,
             new_hits=saved.new_hits,
         )
 
@@ -148,45 +151,73 @@ class Pipeline:
         return route
 
     def _record_success(
-        self, job: FeedJob, result: FetchResult, status: str, digest: str | None, *,
-        items: int = 0, new_items: int = 0, new_hits: int = 0,
+        self,
+        job: FeedJob,
+        result: FetchResult,
+        status: str,
+        digest: str | None,
+        *,
+        items: int = 0,
+        new_items: int = 0,
+        new_hits: int = 0,
     ) -> FeedReport:
         now = self._clock()
         next_poll = now + timedelta(seconds=job.interval_seconds)
-        self._store.record_poll(job.id, PollOutcome(
-            now=now, status=status, http_status=result.status_code,
-            etag=result.etag or job.state.etag,
-            last_modified=result.last_modified or job.state.last_modified,
-            body_sha256=digest, error_kind=None, error=None, next_poll_at=next_poll,
-            new_items=new_items,
-        ))
-        return FeedReport(job.name, job.url, status, items, new_items, new_hits, None, next_poll,
-                          fetch_seconds=result.elapsed_seconds)
+        self._store.record_poll(
+            job.id,
+            PollOutcome(
+                now=now,
+                status=status,
+                http_status=result.status_code,
+                etag=result.etag or job.state.etag,
+                last_modified=result.last_modified or job.state.last_modified,
+                body_sha256=digest,
+                error_kind=None,
+                error=None,
+                next_poll_at=next_poll,
+                new_items=new_items,
+            ),
+        )
+        return FeedReport(
+            job.name, job.url, status, items, new_items, new_hits, None, next_poll, fetch_seconds=result.elapsed_seconds
+        )
 
-    def _record_error(
-        self, job: FeedJob, kind: str, message: str, result: FetchResult | None
-    ) -> FeedReport:
+    def _record_error(self, job: FeedJob, kind: str, message: str, result: FetchResult | None) -> FeedReport:
         now = self._clock()
         delay = failure_backoff(
-            job.consecutive_failures + 1, job.interval_seconds, self._settings.max_backoff_seconds,
+            job.consecutive_failures + 1,
+            job.interval_seconds,
+            self._settings.max_backoff_seconds,
             result.retry_after_seconds if result else None,
         )
         next_poll = now + timedelta(seconds=delay)
-        self._store.record_poll(job.id, PollOutcome(
-            now=now, status="error", http_status=result.status_code if result else None,
-            etag=job.state.etag, last_modified=job.state.last_modified,
-            body_sha256=job.state.body_sha256, error_kind=kind, error=message,
-            next_poll_at=next_poll, new_items=0,
-        ))
+        self._store.record_poll(
+            job.id,
+            PollOutcome(
+                now=now,
+                status="error",
+                http_status=result.status_code if result else None,
+                etag=job.state.etag,
+                last_modified=job.state.last_modified,
+                body_sha256=job.state.body_sha256,
+                error_kind=kind,
+                error=message,
+                next_poll_at=next_poll,
+                new_items=0,
+            ),
+        )
         return FeedReport(
-            job.name, job.url, "error", error=f"{kind}: {message}", next_poll_at=next_poll,
-            error_kind=kind, fetch_seconds=result.elapsed_seconds if result else None,
+            job.name,
+            job.url,
+            "error",
+            error=f"{kind}: {message}",
+            next_poll_at=next_poll,
+            error_kind=kind,
+            fetch_seconds=result.elapsed_seconds if result else None,
         )
 
 
-def failure_backoff(
-    failures: int, interval: float, max_backoff: float, retry_after: float | None
-) -> float:
+def failure_backoff(failures: int, interval: float, max_backoff: float, retry_after: float | None) -> float:
     """Exponential backoff from the feed's interval, capped; a server's Retry-After wins if longer."""
     delay = min(interval * 2.0 ** max(failures - 1, 0), max(max_backoff, interval))
     if retry_after is not None:

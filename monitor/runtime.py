@@ -76,13 +76,9 @@ class Runtime:
             max_items_per_feed=self.settings.max_items_per_feed,
             lease_seconds=self.settings.fetch.deadline * 2 + 60,
         )
-        return Pipeline(
-            self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor
-        )
+        return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor)
 
-    async def cycle(
-        self, fetcher: Fetcher, executor: ProcessPoolExecutor | None, *, due_only: bool
-    ) -> CycleReport:
+    async def cycle(self, fetcher: Fetcher, executor: ProcessPoolExecutor | None, *, due_only: bool) -> CycleReport:
         reports = await self.pipeline(fetcher, executor).poll_feeds(
             self.worker_id, due_only=due_only, limit=MAX_FEEDS_PER_TICK if due_only else 1_000_000
         )

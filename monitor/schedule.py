@@ -40,9 +40,7 @@ def parse_digest_schedule(text: str, timezone: str = "UTC") -> DigestSchedule:
     elif len(spec.split()) == 5:
         crontab = spec
     else:
-        raise ValueError(
-            f"invalid digest schedule {text!r} (use hourly, 'daily at 08:00' or a cron expression)"
-        )
+        raise ValueError(f"invalid digest schedule {text!r} (use hourly, 'daily at 08:00' or a cron expression)")
     try:
         CronTrigger.from_crontab(crontab, timezone=timezone)
     except ValueError as exc:

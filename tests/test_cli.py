@@ -38,13 +38,16 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def config(workdir: Path, feed_server: FeedServer) -> Iterator[Path]:
     feed_server.route("/wire.xml", rss("Wire", [ARMS_1, ARMS_2, QUIET]))
     path = workdir / "monitor.yaml"
-    path.write_text(f"""# our feeds
-database: sqlite:///{workdir / 'monitor.db'}
+    path.write_text(
+        f"""# our feeds
+database: sqlite:///{workdir / "monitor.db"}
 rules: rules/
 feeds:
-  - url: {feed_server.url('/wire.xml')}
+  - url: {feed_server.url("/wire.xml")}
     name: Wire
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     yield path
 
 
@@ -79,16 +82,24 @@ def test_invalid_config_exits_2_naming_the_key(workdir: Path) -> None:
 
 def test_rules_test_json_for_a_jsonl_file(workdir: Path) -> None:
     items = workdir / "items.jsonl"
-    items.write_text("\n".join(json.dumps(x) for x in [
-        {"id": "a", "title": ARMS_1.title, "summary": ARMS_1.summary},
-        {"id": "b", "title": QUIET.title, "summary": QUIET.summary},
-        {"id": "c", "title": ARMS_2.title, "summary": ARMS_2.summary},
-    ]), encoding="utf-8")
+    items.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                {"id": "a", "title": ARMS_1.title, "summary": ARMS_1.summary},
+                {"id": "b", "title": QUIET.title, "summary": QUIET.summary},
+                {"id": "c", "title": ARMS_2.title, "summary": ARMS_2.summary},
+            ]
+        ),
+        encoding="utf-8",
+    )
     code, out, _ = invoke("rules", "test", "--file", str(items), "--format", "json", "--rules-dir", "rules")
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(line["id"], line["rules"]) for line in lines] == [
-        ("a", ["dprk-russia-arms"]), ("b", []), ("c", ["iran-drones-russia"]),
+        ("a", ["dprk-russia-arms"]),
+        ("b", []),
+        ("c", ["iran-drones-russia"]),
     ]
     spans = lines[0]["matches"][0]["spans"]
     assert {"field", "start", "end", "text"} <= set(spans[0])
@@ -109,8 +120,15 @@ def test_rules_test_text_feed_file_and_url(workdir: Path, feed_server: FeedServe
 
 
 def test_rules_explain_names_the_failing_branch(workdir: Path) -> None:
-    code, out, _ = invoke("rules", "explain", "dprk-russia-arms", "--text",
-                          "North Korea sent artillery shells to Belarus", "--rules-dir", "rules")
+    code, out, _ = invoke(
+        "rules",
+        "explain",
+        "dprk-russia-arms",
+        "--text",
+        "North Korea sent artillery shells to Belarus",
+        "--rules-dir",
+        "rules",
+    )
     assert code == 0
     assert "NO MATCH" in out and "✗" in out and "✓" in out
     code, _, err = invoke("rules", "explain", "nope", "--text", "x", "--rules-dir", "rules")
@@ -122,11 +140,15 @@ def test_backtest_reports_gains_and_losses_without_changing_anything(config: Pat
     assert code == 0 and "2 new hits" in out
     proposed = workdir / "proposed"
     proposed.mkdir()
-    (proposed / "p.yaml").write_text(RULES_YAML.replace("(Iran OR Iranian)", "Venezuela") + """
+    (proposed / "p.yaml").write_text(
+        RULES_YAML.replace("(Iran OR Iranian)", "Venezuela")
+        + """
   - id: rates
     title: Rates
     query: '"central bank" AND rates'
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     code, out, _ = invoke("rules", "backtest", "--config", str(config), "--rules-dir", str(proposed))
     assert code == 0, out
     assert "checked 3 stored items (nothing sent, nothing changed)" in out
@@ -159,9 +181,12 @@ def test_hits_csv_and_table_and_muted_rules(config: Path, workdir: Path) -> None
 
 def test_opml_import_keeps_comments_and_export_round_trips(config: Path, workdir: Path) -> None:
     opml = workdir / "reader.opml"
-    opml.write_text("""<?xml version="1.0"?><opml version="2.0"><head><title>r</title></head><body>
+    opml.write_text(
+        """<?xml version="1.0"?><opml version="2.0"><head><title>r</title></head><body>
 <outline text="Maritime"><outline type="rss" text="Ship news" xmlUrl="https://ships.example.org/rss"/></outline>
-<outline type="rss" text="Bad" xmlUrl="file:///etc/passwd"/></body></opml>""", encoding="utf-8")
+<outline type="rss" text="Bad" xmlUrl="file:///etc/passwd"/></body></opml>""",
+        encoding="utf-8",
+    )
     code, out, err = invoke("feeds", "import", str(opml), "--config", str(config))
     assert code == 0 and "added 1 feeds" in out and "skipped" in err
     text = config.read_text(encoding="utf-8")
@@ -169,8 +194,7 @@ def test_opml_import_keeps_comments_and_export_round_trips(config: Path, workdir
     code, out, _ = invoke("feeds", "export", "--config", str(config))
     assert code == 0 and 'xmlUrl="https://ships.example.org/rss"' in out and "Wire" in out
     hostile = workdir / "bomb.opml"
-    hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>',
-                       encoding="utf-8")
+    hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>', encoding="utf-8")
     code, _, err = invoke("feeds", "import", str(hostile), "--config", str(config))
     assert code == 2 and "DOCTYPE" in err.upper()
     assert config.read_text(encoding="utf-8") == text

@@ -37,14 +37,17 @@ def test_minimal_config_and_database_override(tmp_path: Path) -> None:
 
 
 def test_channels_with_tags_severity_and_secret_from_env(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 notify:
   - url: mailto://localhost:1025?from=m@example.org&to=a@example.org&pass=${SMTP_PASSWORD}
     tags: [analysts]
     min_severity: high
   - url: json://127.0.0.1:8080/hook
     name: hook
-""")
+""",
+    )
     settings = load_settings(path, {"SMTP_PASSWORD": "s3cret"})
     mail, hook = settings.channels
     assert "pass=s3cret" in mail.url
@@ -66,9 +69,7 @@ def test_missing_secret_names_key_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "interval: 5m\nnotify:\n  - url: json://h/${NOPE}\n")
     with pytest.raises(ConfigError) as info:
         load_settings(path, {})
-    assert str(info.value) == (
-        f"{path}:3: notify.0.url: environment variable NOPE (or NOPE_FILE) is not set"
-    )
+    assert str(info.value) == (f"{path}:3: notify.0.url: environment variable NOPE (or NOPE_FILE) is not set")
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,23 @@ from monitor.store import FeedView
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 POLICY = HealthPolicy(failures=5, silence_factor=3.0)
 FEED = FeedView(
-    id=1, url="https://example.org/feed.xml", name="Example", tags=(), interval_seconds=900,
-    active=True, last_fetch_at=NOW, last_status="ok", last_http_status=200, last_error_kind=None,
-    last_error=None, consecutive_failures=0, next_poll_at=NOW, last_success_at=NOW,
-    last_new_item_at=NOW - timedelta(hours=2), health_state=OK, item_count=40,
+    id=1,
+    url="https://example.org/feed.xml",
+    name="Example",
+    tags=(),
+    interval_seconds=900,
+    active=True,
+    last_fetch_at=NOW,
+    last_status="ok",
+    last_http_status=200,
+    last_error_kind=None,
+    last_error=None,
+    consecutive_failures=0,
+    next_poll_at=NOW,
+    last_success_at=NOW,
+    last_new_item_at=NOW - timedelta(hours=2),
+    health_state=OK,
+    item_count=40,
 )
 
 
@@ -21,8 +34,9 @@ def test_healthy_feed() -> None:
 
 
 def test_failing_after_the_threshold_not_before() -> None:
-    four = replace(FEED, consecutive_failures=4, last_error_kind="http_status",
-                   last_error="HTTP 503 Service Unavailable")
+    four = replace(
+        FEED, consecutive_failures=4, last_error_kind="http_status", last_error="HTTP 503 Service Unavailable"
+    )
     assert assess(four, 3600.0, NOW, POLICY).state == OK
     five = replace(four, consecutive_failures=5)
     result = assess(five, 3600.0, NOW, POLICY)

@@ -111,9 +111,7 @@ def test_email_html_escapes_feed_text_and_marks_only_real_matches(renderer: Rend
     assert rendered.body_format == "html"
     tags = html_tags(rendered.body)
     assert {tag for tag, _ in tags} <= SAFE_TAGS
-    assert [attrs["href"] for tag, attrs in tags if tag == "a"] == [
-        "https://news.example/story?id=1&src=rss"
-    ]
+    assert [attrs["href"] for tag, attrs in tags if tag == "a"] == ["https://news.example/story?id=1&src=rss"]
     assert all(not attrs or tag in ("a", "meta", "p", "h2", "body", "blockquote")
                for tag, attrs in tags)  # fmt: skip
     marks = re.findall(r"<mark>(.*?)</mark>", rendered.body)
@@ -170,9 +168,7 @@ def test_markdown_renders_no_foreign_links_or_html(renderer: Renderer) -> None:
                  markdown_to_html(rendered.body)):  # fmt: skip
         tags = html_tags(html)
         assert {tag for tag, _ in tags} <= {"p", "strong", "a", "blockquote", "ul", "li", "br"}
-        assert [attrs["href"] for tag, attrs in tags if tag == "a"] == [
-            "https://news.example/story?id=1&src=rss"
-        ]
+        assert [attrs["href"] for tag, attrs in tags if tag == "a"] == ["https://news.example/story?id=1&src=rss"]
         assert re.findall(r"<strong>(.*?)</strong>", html)[1:] == ["sanctions", "Rosoboronexport"]
         assert "javascript" not in html.split("</a>")[1]
     assert f"@{ZWSP}here" in rendered.body and f"@{ZWSP}everyone" in rendered.body
@@ -356,9 +352,7 @@ def _apprise(url: str, slack_base: str | None = None) -> apprise.Apprise:
 def _send(url: str, kind: ChannelKind, renderer: Renderer, slack_base: str | None = None) -> bool:
     rendered = renderer.render(make_alert(), kind)
     notifier = _apprise(url, slack_base)
-    result = notifier.notify(
-        title=rendered.title, body=rendered.body, body_format=apprise_body_format(kind)
-    )
+    result = notifier.notify(title=rendered.title, body=rendered.body, body_format=apprise_body_format(kind))
     return bool(result)
 
 
@@ -382,18 +376,14 @@ def test_email_through_apprise_has_html_and_text_parts(renderer: Renderer) -> No
     assert mail.subject == renderer.render(make_alert(), ChannelKind.EMAIL).title
 
 
-def test_mattermost_through_apprise_gets_our_mrkdwn_verbatim(
-    renderer: Renderer, receiver: WebhookReceiver
-) -> None:
+def test_mattermost_through_apprise_gets_our_mrkdwn_verbatim(renderer: Renderer, receiver: WebhookReceiver) -> None:
     assert _send(f"mmost://127.0.0.1:{receiver.port}/token", ChannelKind.SLACK, renderer)
     (payload,) = receiver.wait_for(1)
     assert receiver.requests[0][0] == "/hooks/token"
     assert payload["text"] == renderer.render(make_alert(), ChannelKind.SLACK).body.rstrip()
 
 
-def test_slack_plugin_through_apprise_forms_no_mentions(
-    renderer: Renderer, receiver: WebhookReceiver
-) -> None:
+def test_slack_plugin_through_apprise_forms_no_mentions(renderer: Renderer, receiver: WebhookReceiver) -> None:
     body = renderer.render(make_alert(), ChannelKind.SLACK).body.rstrip()
     token = "T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
     # Slack answers a webhook with the bare text "ok"; our receiver answers JSON, so Apprise

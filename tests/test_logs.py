@@ -114,9 +114,7 @@ def test_noisy_libraries_are_quietened(json_lines: LogLines) -> None:
 
 def test_text_format_carries_context_and_redacts() -> None:
     stderr = configure("text")
-    logging.getLogger("apprise").warning(
-        "posting to %s failed", SECRET_URL, extra={"channel": "mail", "rule_id": "r1"}
-    )
+    logging.getLogger("apprise").warning("posting to %s failed", SECRET_URL, extra={"channel": "mail", "rule_id": "r1"})
 
     (line,) = stderr.getvalue().splitlines()
 

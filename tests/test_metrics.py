@@ -16,8 +16,12 @@ from monitor.metrics import HealthStatus, Metrics, MetricsServer
 
 def _healthy() -> HealthStatus:
     return HealthStatus(
-        ok=True, scheduler_alive=True, database_ok=True, overdue_feeds=0,
-        last_cycle_at=datetime(2025, 3, 1, 12, 0, tzinfo=UTC), detail="",
+        ok=True,
+        scheduler_alive=True,
+        database_ok=True,
+        overdue_feeds=0,
+        last_cycle_at=datetime(2025, 3, 1, 12, 0, tzinfo=UTC),
+        detail="",
     )
 
 
@@ -110,15 +114,22 @@ def test_healthz_ok_returns_200_with_fields(serve: Serve) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {
-        "ok": True, "scheduler_alive": True, "database_ok": True, "overdue_feeds": 0,
-        "last_cycle_at": "2025-03-01T12:00:00+00:00", "detail": "",
+        "ok": True,
+        "scheduler_alive": True,
+        "database_ok": True,
+        "overdue_feeds": 0,
+        "last_cycle_at": "2025-03-01T12:00:00+00:00",
+        "detail": "",
     }
 
 
 def test_healthz_unhealthy_returns_503_without_secrets(serve: Serve) -> None:
     def broken_database() -> HealthStatus:
         return HealthStatus(
-            ok=False, scheduler_alive=True, database_ok=False, overdue_feeds=3,
+            ok=False,
+            scheduler_alive=True,
+            database_ok=False,
+            overdue_feeds=3,
             last_cycle_at=None,
             detail="connection to postgresql://monitor:hunter2@db:5432/monitor refused",
         )

@@ -54,8 +54,7 @@ def test_nested_categories_become_tags() -> None:
     assert feeds == [
         OpmlFeed("https://feeds.bbci.co.uk/news/world/rss.xml", "BBC World", ("World",)),
         OpmlFeed("https://gcaptain.com/feed/", "gCaptain", ("World", "Shipping")),
-        OpmlFeed("https://www.38north.org/feed/", "38 North",
-                 ("Asia", "Korea", "nonproliferation")),
+        OpmlFeed("https://www.38north.org/feed/", "38 North", ("Asia", "Korea", "nonproliferation")),
         OpmlFeed("http://example.org/a.rss", "Spaced name", ()),
     ]
 
@@ -96,8 +95,7 @@ def test_names_lose_control_characters_and_are_capped() -> None:
         (b"<opml><body><outline", "names.opml:1: not well-formed XML"),
         (b"", "names.opml:1: not well-formed XML"),
         (b"<rss version='2.0'><channel/></rss>", "names.opml:1: the root element is <rss>"),
-        (b"<opml>\n<body>&nbsp;</body></opml>",
-         "names.opml:2: not well-formed XML: undefined entity"),
+        (b"<opml>\n<body>&nbsp;</body></opml>", "names.opml:2: not well-formed XML: undefined entity"),
     ],
 )
 def test_unusable_documents_raise_with_line(data: bytes, expected: str) -> None:
@@ -147,8 +145,16 @@ def test_external_entity_cannot_read_local_files(tmp_path: Path) -> None:
 @pytest.mark.corpus
 @pytest.mark.parametrize(
     "name",
-    ["xmlbomb.xml", "xmlbomb2.xml", "quadratic.xml", "cyclic.xml", "external.xml",
-     "external_file.xml", "dtd.xml", "dtd_element.xml"],
+    [
+        "xmlbomb.xml",
+        "xmlbomb2.xml",
+        "quadratic.xml",
+        "cyclic.xml",
+        "external.xml",
+        "external_file.xml",
+        "dtd.xml",
+        "dtd_element.xml",
+    ],
 )
 def test_defusedxml_attack_samples_are_rejected(name: str) -> None:
     path = ATTACKS / name
@@ -170,7 +176,7 @@ def test_a_real_rss_feed_is_not_mistaken_for_opml() -> None:
 def test_write_then_read_round_trips() -> None:
     specs = [
         FeedSpec("https://example.org/a?x=1&y=2", "A & B <news>", 900, ("world", "sanctions")),
-        FeedSpec("https://example.org/b", "Émission \"spéciale\"", 60, ()),
+        FeedSpec("https://example.org/b", 'Émission "spéciale"', 60, ()),
         FeedSpec("https://example.org/c", "Tagged", 60, ("a,b", "c/d")),
     ]
     document = write_opml(specs, "Monitor feeds")
@@ -181,7 +187,7 @@ def test_write_then_read_round_trips() -> None:
     assert warnings == []
     assert feeds == [
         OpmlFeed("https://example.org/a?x=1&y=2", "A & B <news>", ("world", "sanctions")),
-        OpmlFeed("https://example.org/b", "Émission \"spéciale\"", ()),
+        OpmlFeed("https://example.org/b", 'Émission "spéciale"', ()),
         # commas and slashes separate OPML categories, so inside a tag they become spaces
         OpmlFeed("https://example.org/c", "Tagged", ("a b", "c d")),
     ]
@@ -217,7 +223,10 @@ def test_merge_appends_new_feeds_and_keeps_comments(tmp_path: Path) -> None:
     assert len(settings.feeds) == len(old["feeds"]) + 2
     new, plain = settings.feeds[-2:]
     assert (new.url, new.name, new.tags) == (
-        "https://example.org/new.rss", "Name: with colon # and hash", ("arms", "yes"))
+        "https://example.org/new.rss",
+        "Name: with colon # and hash",
+        ("arms", "yes"),
+    )
     assert (plain.url, plain.name) == ("https://example.org/plain.rss", "example.org")
 
 
@@ -244,8 +253,7 @@ def test_merge_handles_config_layouts(config: str) -> None:
     data = yaml.safe_load(merged)
     assert data["feeds"][-1] == {"url": "https://example.org/n", "name": "N", "tags": ["t"]}
     before = yaml.safe_load(config) or {}
-    assert {k: v for k, v in data.items() if k != "feeds"} == {
-        k: v for k, v in before.items() if k != "feeds"}
+    assert {k: v for k, v in data.items() if k != "feeds"} == {k: v for k, v in before.items() if k != "feeds"}
     if "# " in config:
         assert "#" in merged
 

@@ -47,18 +47,26 @@ def smtp() -> Iterator[SmtpSink]:
     sink.stop()
 
 
-def add_hits(store: Store, feed: str, titles_and_severity: list[tuple[str, Severity]],
-             now: datetime) -> None:
+def add_hits(store: Store, feed: str, titles_and_severity: list[tuple[str, Severity]], now: datetime) -> None:
     store.sync_feeds([FeedSpec(f"https://example.org/{feed}.xml", feed, 900)], now)
     (job,) = [j for j in store.claim_feeds(now, "t", 60, 10, due_only=False) if j.name == feed]
     items = [
-        Item(f"guid:{feed}-{i}", job.url, title, "A report about shipments.", "", f"https://example.org/{feed}/{i}",
-             now)
+        Item(
+            f"guid:{feed}-{i}", job.url, title, "A report about shipments.", "", f"https://example.org/{feed}/{i}", now
+        )
         for i, (title, _) in enumerate(titles_and_severity)
     ]
     matches = {
-        item.key: [RuleMatch(f"rule-{severity}", f"Rule {severity}", severity, (),
-                             (Span("title", 0, 5, item.title[:5]),), f"«{item.title[:5]}»…")]
+        item.key: [
+            RuleMatch(
+                f"rule-{severity}",
+                f"Rule {severity}",
+                severity,
+                (),
+                (Span("title", 0, 5, item.title[:5]),),
+                f"«{item.title[:5]}»…",
+            )
+        ]
         for item, (_, severity) in zip(items, titles_and_severity, strict=True)
     }
     store.save_items(job.id, items, matches, lambda match: ("briefing",), now)
@@ -76,9 +84,16 @@ def test_daily_digest_with_immediate_high_severity(store: Store, smtp: SmtpSink)
     clock = Clock()
     plan = ChannelPlan(parse_digest_schedule("daily at 08:00", "UTC"), Severity.HIGH)
     channel = briefing(smtp)
-    add_hits(store, "wire", [("Tanker seized off Oman", Severity.MEDIUM),
-                             ("Shells shipped by rail", Severity.HIGH),
-                             ("Panel of Experts report", Severity.LOW)], clock.now)
+    add_hits(
+        store,
+        "wire",
+        [
+            ("Tanker seized off Oman", Severity.MEDIUM),
+            ("Shells shipped by rail", Severity.HIGH),
+            ("Panel of Experts report", Severity.LOW),
+        ],
+        clock.now,
+    )
 
     first = drain(store, channel, plan, clock)
     assert first == OutboxReport(sent=1)  # the high-severity hit, at once
@@ -111,8 +126,7 @@ def test_failed_digest_is_retried_as_a_whole(store: Store, smtp: SmtpSink) -> No
     clock = Clock()
     plan = ChannelPlan(parse_digest_schedule("hourly"), None)
     channel = briefing(smtp)
-    add_hits(store, "wire", [("First report", Severity.MEDIUM), ("Second report", Severity.HIGH)],
-             clock.now)
+    add_hits(store, "wire", [("First report", Severity.MEDIUM), ("Second report", Severity.HIGH)], clock.now)
     smtp.stop()
     clock.now = T0 + timedelta(hours=1, minutes=1)
     assert drain(store, channel, plan, clock) == OutboxReport(retrying=2)

@@ -44,8 +44,7 @@ def pack() -> RuleSet:
 
 
 def matched(pack: RuleSet, title: str, summary: str = "", content: str = "") -> set[str]:
-    return {m.rule_id for m in pack.match({"title": title, "summary": summary,
-                                          "content": content})}
+    return {m.rule_id for m in pack.match({"title": title, "summary": summary, "content": content})}
 
 
 # --- the pack as a whole ------------------------------------------------------------------------
@@ -78,71 +77,85 @@ def test_every_rule_carries_a_comment_saying_what_it_catches() -> None:
 # --- what each rule must catch (our own sentences) -----------------------------------------------
 
 POSITIVES = [
-    ("dprk-russia-arms", "North Korea shipped millions of artillery shells to Russia, Seoul says",
-     ""),
-    ("dprk-russia-arms", "U.S. and allies say Pyongyang sent ballistic missiles to Moscow",
-     "The KN-23 missiles were used in strikes on Kharkiv, investigators found."),
-    ("dprk-russia-arms", "Russia Supplied Air-Defense Components to North Korea, Officials Say",
-     ""),
+    ("dprk-russia-arms", "North Korea shipped millions of artillery shells to Russia, Seoul says", ""),
+    (
+        "dprk-russia-arms",
+        "U.S. and allies say Pyongyang sent ballistic missiles to Moscow",
+        "The KN-23 missiles were used in strikes on Kharkiv, investigators found.",
+    ),
+    ("dprk-russia-arms", "Russia Supplied Air-Defense Components to North Korea, Officials Say", ""),
     ("dprk-troops-russia", "North Korean troops deployed to Russia's Kursk region, Kyiv says", ""),
     ("dprk-troops-russia", "Kim Jong Un sends combat engineers to help Russia rebuild Kursk", ""),
-    ("dprk-troops-russia", "Thousands of North Korean workers sent to Russian construction sites",
-     "Seoul says the laborers are a revenue stream for the Russian war effort."),
-    ("dprk-illicit-finance", "North Korean hackers stole $1.5 billion from a crypto exchange",
-     "The FBI attributed the heist to the Lazarus group."),
-    ("dprk-illicit-finance", "Justice Department charges North Korean IT workers in laptop farm "
-     "scheme", ""),
-    ("dprk-sanctions-evasion", "Tankers carried out ship-to-ship transfers of oil to North Korea",
-     ""),
-    ("dprk-sanctions-evasion", "Report: North Korea used front firms to evade sanctions on coal",
-     "Pyongyang continued to smuggle coal to Chinese ports, the report says."),
+    (
+        "dprk-troops-russia",
+        "Thousands of North Korean workers sent to Russian construction sites",
+        "Seoul says the laborers are a revenue stream for the Russian war effort.",
+    ),
+    (
+        "dprk-illicit-finance",
+        "North Korean hackers stole $1.5 billion from a crypto exchange",
+        "The FBI attributed the heist to the Lazarus group.",
+    ),
+    ("dprk-illicit-finance", "Justice Department charges North Korean IT workers in laptop farm scheme", ""),
+    ("dprk-sanctions-evasion", "Tankers carried out ship-to-ship transfers of oil to North Korea", ""),
+    (
+        "dprk-sanctions-evasion",
+        "Report: North Korea used front firms to evade sanctions on coal",
+        "Pyongyang continued to smuggle coal to Chinese ports, the report says.",
+    ),
     ("iran-drones-russia", "Iran delivered hundreds of Shahed drones to Russia, officials say", ""),
-    ("iran-drones-russia", "Russia now builds Geran-2 drones at Alabuga under an Iranian licence",
-     "The Shahed-136 design was transferred by Tehran in 2022."),
+    (
+        "iran-drones-russia",
+        "Russia now builds Geran-2 drones at Alabuga under an Iranian licence",
+        "The Shahed-136 design was transferred by Tehran in 2022.",
+    ),
     ("iran-arms-proxies", "U.S. Navy seizes Iranian weapons shipment bound for the Houthis", ""),
-    ("iran-arms-proxies", "Iran smuggled missile parts to Hezbollah through Syria, Israel says",
-     "Tehran has been trying to rearm the group since the ceasefire."),
+    (
+        "iran-arms-proxies",
+        "Iran smuggled missile parts to Hezbollah through Syria, Israel says",
+        "Tehran has been trying to rearm the group since the ceasefire.",
+    ),
     ("shadow-fleet", "Estonia detains shadow fleet tanker in the Gulf of Finland", ""),
-    ("shadow-fleet", "Tanker went dark after switching off its AIS transponder off Malaysia",
-     ""),
-    ("sanctioned-tanker-seizure", "U.S. Coast Guard boards sanctioned tanker carrying Iranian "
-     "crude", ""),
-    ("sanctioned-tanker-seizure", "Greek authorities seize tanker suspected of carrying Russian "
-     "oil", ""),
+    ("shadow-fleet", "Tanker went dark after switching off its AIS transponder off Malaysia", ""),
+    ("sanctioned-tanker-seizure", "U.S. Coast Guard boards sanctioned tanker carrying Iranian crude", ""),
+    ("sanctioned-tanker-seizure", "Greek authorities seize tanker suspected of carrying Russian oil", ""),
     ("sanctioned-oil-trade", "EU sanctions Dubai oil traders who moved Russian crude", ""),
     ("sanctioned-oil-trade", "How Venezuelan crude is smuggled onto the black market", ""),
-    ("sanctions-evasion", "Turkish firms helped Moscow circumvent export controls on machine "
-     "tools", ""),
+    ("sanctions-evasion", "Turkish firms helped Moscow circumvent export controls on machine tools", ""),
     ("sanctions-evasion", "Indian refiner accused of violating U.S. sanctions on Iran", ""),
     ("dual-use-supply", "Chinese suppliers sent drone components to Russian weapons makers", ""),
     ("dual-use-supply", "Western chips found in Iranian missiles were routed via Hong Kong", ""),
-    ("third-party-military-aid", "U.S. accuses Chinese satellite firm of helping Houthis target "
-     "ships", ""),
-    ("illicit-finance-networks", "Treasury exposes network laundering money for Iran's oil "
-     "ministry", ""),
-    ("illicit-finance-networks", "Hezbollah cash flowing through Dubai exchange houses",
-     "Investigators traced illicit funds moved for the group."),
-    ("un-panel-findings", "UN Panel of Experts says North Korea evaded sanctions with crypto",
-     ""),
-    ("un-panel-findings", "Sanctions committee told Libyan group breached the UN embargo",
-     "The Security Council sanctions committee received the report on Tuesday."),
+    ("third-party-military-aid", "U.S. accuses Chinese satellite firm of helping Houthis target ships", ""),
+    ("illicit-finance-networks", "Treasury exposes network laundering money for Iran's oil ministry", ""),
+    (
+        "illicit-finance-networks",
+        "Hezbollah cash flowing through Dubai exchange houses",
+        "Investigators traced illicit funds moved for the group.",
+    ),
+    ("un-panel-findings", "UN Panel of Experts says North Korea evaded sanctions with crypto", ""),
+    (
+        "un-panel-findings",
+        "Sanctions committee told Libyan group breached the UN embargo",
+        "The Security Council sanctions committee received the report on Tuesday.",
+    ),
     ("un-arms-embargo", "U.N. Security Council extends arms embargo on South Sudan", ""),
     ("un-arms-embargo", "Experts say Haftar forces flouted the arms embargo on Libya", ""),
-    ("embargoed-conflict-arms", "UAE weapons flowing to Sudan's Rapid Support Forces, report says",
-     ""),
-    ("embargoed-conflict-arms", "Wagner Group mercenaries delivered arms to Libya's eastern "
-     "forces", ""),
+    ("embargoed-conflict-arms", "UAE weapons flowing to Sudan's Rapid Support Forces, report says", ""),
+    ("embargoed-conflict-arms", "Wagner Group mercenaries delivered arms to Libya's eastern forces", ""),
     ("transfer-denials", "Pyongyang denies sending troops to fight for Russia", ""),
-    ("transfer-denials", "Tehran dismisses reports it supplied drones to Moscow as fabricated",
-     ""),
+    ("transfer-denials", "Tehran dismisses reports it supplied drones to Moscow as fabricated", ""),
     ("dprk-state-media-rebuttals", "KCNA slams U.S. fiction about DPRK counterfeit dollars", ""),
-    ("dprk-state-media-rebuttals", "DPRK Foreign Ministry condemns search of its cargo ship",
-     "The spokesman called the inspection an act of piracy."),
+    (
+        "dprk-state-media-rebuttals",
+        "DPRK Foreign Ministry condemns search of its cargo ship",
+        "The spokesman called the inspection an act of piracy.",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "title", "summary"), POSITIVES,
-                         ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(POSITIVES)])
+@pytest.mark.parametrize(
+    ("rule_id", "title", "summary"), POSITIVES, ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(POSITIVES)]
+)
 def test_rule_catches_allegation(pack: RuleSet, rule_id: str, title: str, summary: str) -> None:
     assert rule_id in matched(pack, title, summary)
 
@@ -152,15 +165,14 @@ def test_every_rule_has_a_positive_example() -> None:
 
 
 def test_possessives_and_hyphenated_compounds_still_match(pack: RuleSet) -> None:
-    assert "dprk-russia-arms" in matched(
-        pack, "Russia’s forces fire North Korean-made missiles supplied by Pyongyang")
-    assert "iran-drones-russia" in matched(
-        pack, "Iran's Shahed-136 drones delivered to Russia's army by sea")
+    assert "dprk-russia-arms" in matched(pack, "Russia’s forces fire North Korean-made missiles supplied by Pyongyang")
+    assert "iran-drones-russia" in matched(pack, "Iran's Shahed-136 drones delivered to Russia's army by sea")
 
 
 def test_a_match_says_why(pack: RuleSet) -> None:
-    hits = {m.rule_id: m for m in pack.match({"title": "Estonia detains shadow fleet tanker",
-                                              "summary": "", "content": ""})}
+    hits = {
+        m.rule_id: m for m in pack.match({"title": "Estonia detains shadow fleet tanker", "summary": "", "content": ""})
+    }
     assert "«shadow fleet»" in hits["shadow-fleet"].snippet.lower()
     assert "shadow fleet" in hits["shadow-fleet"].matched_words
     assert "shadow-fleet" in pack.explain("shadow-fleet", {"title": "shadow fleet"}).render()
@@ -233,8 +245,10 @@ CORPUS_TRAPS = [
     (_WSJ, "83b40796130a"),  # military parades compared
     (_AG, "64b4de573a19"),  # nuclear allegation dismissed
     (_KAGI + "cc314ce5dfbb3adc", "246b538c1b83"),  # the video game "Combat Arms"
-    ("Ranchero-Software_NetNewsWire/Modules/RSParser/Tests/RSParserTests/Resources/russcox.atom",
-     "5a81f1d209fb"),  # computing
+    (
+        "Ranchero-Software_NetNewsWire/Modules/RSParser/Tests/RSParserTests/Resources/russcox.atom",
+        "5a81f1d209fb",
+    ),  # computing
     (_BBC + "sport/035.txt", "7b881f7b0c0c"),  # doping ban
     (_BBC + "sport/048.txt", "177e7bfc129a"),  # doping hearing
     (_BBC + "sport/170.txt", "b4ea23c71189"),  # football fine

@@ -177,10 +177,7 @@ FIXED_INPUT = (
     "The vessel was boarded at dawn.",
     "https://example.org/a",
 )
-FIXED_SIGNATURE = (
-    "w1:0424ecc08cd1a0478e8821cb9399787694118877b1555537c2752eefc9aa356ccef715ae"
-    "|0fc7bd6265c25f93fbfa7ead"
-)
+FIXED_SIGNATURE = "w1:0424ecc08cd1a0478e8821cb9399787694118877b1555537c2752eefc9aa356ccef715ae|0fc7bd6265c25f93fbfa7ead"
 FIXED_BANDS = (
     "t00e56ad0e88813", "t0114b6329ebe25", "t021899490c2a12", "t03df6c128e0111",
     "t04f3aca2664b74", "t05de2e5164d8fa", "t0646b6733f18cf", "t072645ee45fe6d",

@@ -71,9 +71,7 @@ class Channel:
 
     def _notify(self, message: Rendered, body_format: str | None) -> SendOutcome:
         try:
-            result = self._apprise.notify(
-                body=message.body, title=message.title, body_format=body_format
-            )
+            result = self._apprise.notify(body=message.body, title=message.title, body_format=body_format)
         except Exception as exc:  # a plugin bug must not take the outbox down
             log.exception("Apprise raised", extra={"channel": self.name})
             return SendOutcome(False, redact_text(f"{type(exc).__name__}: {exc}"))
@@ -104,9 +102,7 @@ def _failure_text(services: Sequence[object]) -> str:
 class ChannelSet:
     """All configured channels, by name."""
 
-    def __init__(
-        self, specs: Sequence[ChannelSpec], min_intervals: Mapping[str, float] | None = None
-    ) -> None:
+    def __init__(self, specs: Sequence[ChannelSpec], min_intervals: Mapping[str, float] | None = None) -> None:
         intervals = min_intervals or {}
         self._channels = {spec.name: Channel(spec, intervals.get(spec.name)) for spec in specs}
 

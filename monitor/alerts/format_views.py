@@ -50,8 +50,7 @@ class HtmlDialect:
 
     def snippet(self, segments: tuple[Segment, ...]) -> str:
         return Markup("").join(
-            Markup("<mark>{}</mark>").format(part.text) if part.matched else escape(part.text)
-            for part in segments
+            Markup("<mark>{}</mark>").format(part.text) if part.matched else escape(part.text) for part in segments
         )
 
     def link(self, url: str | None, title: str) -> str:
@@ -65,10 +64,7 @@ class SlackDialect:
         return slack_escape(value)
 
     def snippet(self, segments: tuple[Segment, ...]) -> str:
-        return "".join(
-            f"*{slack_escape(part.text)}*" if part.matched else slack_escape(part.text)
-            for part in segments
-        )
+        return "".join(f"*{slack_escape(part.text)}*" if part.matched else slack_escape(part.text) for part in segments)
 
     def link(self, url: str | None, title: str) -> str:
         return slack_link(url, title)
@@ -80,8 +76,7 @@ class MarkdownDialect:
 
     def snippet(self, segments: tuple[Segment, ...]) -> str:
         return "".join(
-            f"**{markdown_escape(part.text)}**" if part.matched else markdown_escape(part.text)
-            for part in segments
+            f"**{markdown_escape(part.text)}**" if part.matched else markdown_escape(part.text) for part in segments
         )
 
     def link(self, url: str | None, title: str) -> str:
@@ -156,9 +151,7 @@ class DigestView:
     rules: tuple[RuleView, ...]
 
 
-def alert_view(
-    alert: Alert, dialect: Dialect, also_reported_by: tuple[str, ...] | None = None
-) -> AlertView:
+def alert_view(alert: Alert, dialect: Dialect, also_reported_by: tuple[str, ...] | None = None) -> AlertView:
     title = clean_line(alert.item_title, MAX_TITLE) or UNTITLED
     url = safe_http_url(alert.link)
     matched = clean_words(alert.matched)
@@ -212,9 +205,7 @@ def _rule_view(group: RuleGroup, dialect: Dialect) -> RuleView:
 
 
 def _story_view(story: StoryGroup, dialect: Dialect) -> StoryView:
-    return StoryView(
-        alert=alert_view(story.lead, dialect, story.also_reported_by), reports=story.alerts
-    )
+    return StoryView(alert=alert_view(story.lead, dialect, story.also_reported_by), reports=story.alerts)
 
 
 def _join(dialect: Dialect, words: tuple[str, ...]) -> str:

@@ -79,9 +79,7 @@ _EMAIL_SCHEMAS = frozenset({
 _SLACK_SCHEMAS = frozenset({"slack", "mmost", "mmosts"})
 _JSON_SCHEMAS = frozenset({"json", "jsons"})
 # Generic relays take Markdown too, but their receivers are programs, not people.
-_GENERIC_SCHEMAS = frozenset(
-    {"form", "forms", "xml", "xmls", "apprise", "apprises", "amqp", "amqps"}
-)
+_GENERIC_SCHEMAS = frozenset({"form", "forms", "xml", "xmls", "apprise", "apprises", "amqp", "amqps"})
 
 
 def channel_kind(apprise_url: str) -> ChannelKind:
@@ -181,9 +179,7 @@ class Renderer:
         if layout.body_template is None:
             return Rendered(title, dumps(digest_payload(digest)), layout.body_format)
         view = digest_view(digest, layout.dialect)
-        return Rendered(
-            title, self._body("digest_" + layout.body_template, digest=view), layout.body_format
-        )
+        return Rendered(title, self._body("digest_" + layout.body_template, digest=view), layout.body_format)
 
     def check(self) -> None:
         """Render a sample alert and digest in every kind, so a broken override template fails

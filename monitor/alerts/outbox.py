@@ -60,9 +60,7 @@ class OutboxReport:
     failed: int = 0
 
     def __add__(self, other: OutboxReport) -> OutboxReport:
-        return OutboxReport(
-            self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed
-        )
+        return OutboxReport(self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed)
 
 
 def retry_delay(attempts: int, policy: AlertPolicy, rng: random.Random) -> float | None:
@@ -85,10 +83,12 @@ async def deliver_pending(
     """Send everything that is due, all channels in parallel, and wait for them."""
     chance = rng or random.Random()
     plan_of = plans or {}
-    reports = await asyncio.gather(*(
-        drain_channel(store, sender, policy, clock, worker_id, chance, plan_of.get(sender.name))
-        for sender in senders
-    ))
+    reports = await asyncio.gather(
+        *(
+            drain_channel(store, sender, policy, clock, worker_id, chance, plan_of.get(sender.name))
+            for sender in senders
+        )
+    )
     total = OutboxReport()
     for report in reports:
         total += report
@@ -110,24 +110,29 @@ async def drain_channel(
         return await _drain_singly(store, sender, policy, clock, worker_id, rng, None)
     report = OutboxReport()
     if plan.immediate_severity is not None:
-        report += await _drain_singly(
-            store, sender, policy, clock, worker_id, rng, plan.immediate_severity
-        )
+        report += await _drain_singly(store, sender, policy, clock, worker_id, rng, plan.immediate_severity)
     if _digest_due(store, sender.name, plan.digest, clock()):
-        report += await asyncio.to_thread(
-            _send_digest, store, sender, plan.digest, policy, clock, worker_id, rng
-        )
+        report += await asyncio.to_thread(_send_digest, store, sender, plan.digest, policy, clock, worker_id, rng)
     return report
 
 
 async def _drain_singly(
-    store: Store, sender: Sender, policy: AlertPolicy, clock: Callable[[], datetime],
-    worker_id: str, rng: random.Random, min_severity: Severity | None,
+    store: Store,
+    sender: Sender,
+    policy: AlertPolicy,
+    clock: Callable[[], datetime],
+    worker_id: str,
+    rng: random.Random,
+    min_severity: Severity | None,
 ) -> OutboxReport:
     report = OutboxReport()
     for _ in range(MAX_BATCHES_PER_RUN):
         jobs = store.claim_deliveries(
-            clock(), worker_id, LEASE_SECONDS, policy.batch, channels=(sender.name,),
+            clock(),
+            worker_id,
+            LEASE_SECONDS,
+            policy.batch,
+            channels=(sender.name,),
             min_severity=min_severity,
         )
         if not jobs:
@@ -147,14 +152,17 @@ def _digest_due(store: Store, channel: str, schedule: DigestSchedule, now: datet
 
 
 def _send_digest(
-    store: Store, sender: Sender, schedule: DigestSchedule, policy: AlertPolicy,
-    clock: Callable[[], datetime], worker_id: str, rng: random.Random,
+    store: Store,
+    sender: Sender,
+    schedule: DigestSchedule,
+    policy: AlertPolicy,
+    clock: Callable[[], datetime],
+    worker_id: str,
+    rng: random.Random,
 ) -> OutboxReport:
     """One message for everything pending; it succeeds or fails (and is retried) as a whole."""
     now = clock()
-    jobs = store.claim_deliveries(
-        now, worker_id, LEASE_SECONDS, MAX_DIGEST_ITEMS, channels=(sender.name,)
-    )
+    jobs = store.claim_deliveries(now, worker_id, LEASE_SECONDS, MAX_DIGEST_ITEMS, channels=(sender.name,))
     if not jobs:
         return OutboxReport()
     label = f"{schedule.text} digest, {now:%Y-%m-%d %H:%M} UTC"
@@ -168,8 +176,13 @@ def _send_digest(
     delay = retry_delay(attempts, policy, rng)
     retry_at = clock() + timedelta(seconds=delay) if delay is not None else None
     store.mark_failed_many(ids, outcome.error or "failed", clock(), retry_at)
-    log.warning("digest of %d alerts not delivered (attempt %d): %s", len(ids), attempts,
-                outcome.error, extra={"channel": sender.name})
+    log.warning(
+        "digest of %d alerts not delivered (attempt %d): %s",
+        len(ids),
+        attempts,
+        outcome.error,
+        extra={"channel": sender.name},
+    )
     if retry_at is None:
         return OutboxReport(failed=len(ids))
     return OutboxReport(retrying=len(ids))
@@ -198,12 +211,16 @@ def _drain_channel(
         retry_at = now + timedelta(seconds=delay) if delay is not None else None
         store.mark_failed(job.delivery_id, error, now, retry_at)
         if retry_at is None:
-            log.error("alert failed for good after %d attempts: %s", attempts, error,
-                      extra=_fields(job, sender))
+            log.error("alert failed for good after %d attempts: %s", attempts, error, extra=_fields(job, sender))
             report += OutboxReport(failed=1)
         else:
-            log.warning("alert not delivered (attempt %d), retry in %.0fs: %s", attempts,
-                        delay or 0, error, extra=_fields(job, sender))
+            log.warning(
+                "alert not delivered (attempt %d), retry in %.0fs: %s",
+                attempts,
+                delay or 0,
+                error,
+                extra=_fields(job, sender),
+            )
             report += OutboxReport(retrying=1)
     return report
 

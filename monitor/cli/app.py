@@ -41,9 +41,7 @@ def _open(settings: Settings) -> Runtime:
 @app.command()
 def run(
     config: ConfigOption = None,
-    log_format: Annotated[
-        str | None, typer.Option("--log-format", help="text or json (default: from config).")
-    ] = None,
+    log_format: Annotated[str | None, typer.Option("--log-format", help="text or json (default: from config).")] = None,
     metrics_port: Annotated[
         int | None, typer.Option("--metrics-port", help="Serve /healthz and /metrics here.")
     ] = None,
@@ -57,9 +55,7 @@ def run(
         fail("--log-format must be text or json")
     setup_logging(log_format or settings.log_format)
     runtime = _open(settings)
-    raise typer.Exit(
-        run_daemon(runtime, metrics_port=metrics_port, metrics_host=metrics_host)
-    )
+    raise typer.Exit(run_daemon(runtime, metrics_port=metrics_port, metrics_host=metrics_host))
 
 
 @app.command()

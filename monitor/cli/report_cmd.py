@@ -96,23 +96,38 @@ def hits(
     window = since_option(since)
     cutoff = utc_now() - timedelta(seconds=window) if window else None
     with _store(config) as store:
-        found = store.list_hits(
-            since=cutoff, rule_id=rule, limit=limit, include_suppressed=duplicates
-        )
+        found = store.list_hits(since=cutoff, rule_id=rule, limit=limit, include_suppressed=duplicates)
     records = [hit_record(hit) for hit in found]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
     elif output is OutputFormat.CSV:
-        columns = ["hit_id", "created_at", "published", "severity", "rule_id", "feed", "title",
-                   "link", "matched", "corroboration"]
+        columns = [
+            "hit_id",
+            "created_at",
+            "published",
+            "severity",
+            "rule_id",
+            "feed",
+            "title",
+            "link",
+            "matched",
+            "corroboration",
+        ]
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for record in records:
             writer.writerow({**record, "matched": "; ".join(record["matched"])})
     else:
         rows = [
-            [_short_time(h.created_at), str(h.severity), h.rule_id, _clip(h.feed_name, 20),
-             _clip(h.item_title, 60), ", ".join(h.matched[:5]), _sources(h)]
+            [
+                _short_time(h.created_at),
+                str(h.severity),
+                h.rule_id,
+                _clip(h.feed_name, 20),
+                _clip(h.item_title, 60),
+                ", ".join(h.matched[:5]),
+                _sources(h),
+            ]
             for h in found
         ]
         print_table(["found", "severity", "rule", "feed", "title", "matched", "outlets"], rows)
@@ -132,20 +147,31 @@ def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
     now = utc_now()
     rows = []
     for feed in views:
-        next_poll = "-" if feed.next_poll_at is None else (
-            "due" if feed.next_poll_at <= now else f"in {format_duration((feed.next_poll_at - now).total_seconds())}"
+        next_poll = (
+            "-"
+            if feed.next_poll_at is None
+            else (
+                "due"
+                if feed.next_poll_at <= now
+                else f"in {format_duration((feed.next_poll_at - now).total_seconds())}"
+            )
         )
         status = feed.last_status or "never polled"
         if not feed.active:
             status = "inactive"
-        rows.append([
-            _clip(feed.name, 28), status, _short_time(feed.last_fetch_at),
-            str(feed.consecutive_failures), next_poll, str(feed.item_count), feed.health_state,
-            _clip(f"{feed.last_error_kind}: {feed.last_error}" if feed.last_error else "", 60),
-        ])
-    print_table(
-        ["feed", "status", "last fetch", "failures", "next poll", "items", "health", "error"], rows
-    )
+        rows.append(
+            [
+                _clip(feed.name, 28),
+                status,
+                _short_time(feed.last_fetch_at),
+                str(feed.consecutive_failures),
+                next_poll,
+                str(feed.item_count),
+                feed.health_state,
+                _clip(f"{feed.last_error_kind}: {feed.last_error}" if feed.last_error else "", 60),
+            ]
+        )
+    print_table(["feed", "status", "last fetch", "failures", "next poll", "items", "health", "error"], rows)
 
 
 alerts_app = typer.Typer(help="The alert outbox.", invoke_without_command=True)
@@ -165,8 +191,16 @@ def alerts(
     with _store(config) as store:
         views = store.list_deliveries(status=status)
     rows = [
-        [str(v.delivery_id), v.status, v.channel, str(v.attempts), v.rule_id,
-         _clip(v.item_title, 40), _short_time(v.next_attempt_at), _clip(v.last_error, 50)]
+        [
+            str(v.delivery_id),
+            v.status,
+            v.channel,
+            str(v.attempts),
+            v.rule_id,
+            _clip(v.item_title, 40),
+            _short_time(v.next_attempt_at),
+            _clip(v.last_error, 50),
+        ]
         for v in views
     ]
     print_table(["id", "status", "channel", "tries", "rule", "item", "next try", "error"], rows)

@@ -88,16 +88,24 @@ def test_rules(
 
 
 def _json_line(item: TestItem, matches: tuple[RuleMatch, ...]) -> str:
-    return json.dumps({
-        "id": item.id,
-        "title": item.title,
-        "rules": [match.rule_id for match in matches],
-        "matches": [
-            {"rule_id": m.rule_id, "severity": str(m.severity), "matched": list(m.matched_words),
-             "spans": [asdict(span) for span in m.spans], "snippet": m.snippet}
-            for m in matches
-        ],
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "id": item.id,
+            "title": item.title,
+            "rules": [match.rule_id for match in matches],
+            "matches": [
+                {
+                    "rule_id": m.rule_id,
+                    "severity": str(m.severity),
+                    "matched": list(m.matched_words),
+                    "spans": [asdict(span) for span in m.spans],
+                    "snippet": m.snippet,
+                }
+                for m in matches
+            ],
+        },
+        ensure_ascii=False,
+    )
 
 
 def _text_block(item: TestItem, matches: tuple[RuleMatch, ...]) -> str:
@@ -138,8 +146,10 @@ def _items_from_jsonl(path: Path, data: bytes) -> Iterator[TestItem]:
         if not isinstance(record, dict):
             fail(f"{path}:{number}: expected an object with id, title, summary")
         yield TestItem(
-            str(record.get("id", number)), str(record.get("title", "")),
-            str(record.get("summary", "")), str(record.get("content", "")),
+            str(record.get("id", number)),
+            str(record.get("title", "")),
+            str(record.get("summary", "")),
+            str(record.get("content", "")),
         )
 
 
@@ -150,8 +160,7 @@ def _items_from_url(url: str) -> list[TestItem]:
         if not result.ok or result.body is None:
             fail(f"{url}: {result.error_kind}: {result.error}")
         try:
-            parsed = parse_feed(result.body, feed_url=url, final_url=result.final_url,
-                                headers=dict(result.headers))
+            parsed = parse_feed(result.body, feed_url=url, final_url=result.final_url, headers=dict(result.headers))
         except FeedParseError as exc:
             fail(f"{url}: {exc}")
         return [TestItem(i.key, i.title, i.summary, i.content) for i in parsed.items]
@@ -203,8 +212,10 @@ def _backtest(store: Store, ruleset: RuleSet, cutoff: Any, only_rule: str | None
     checked = 0
     for stored in store.iter_items(since=cutoff):
         checked += 1
-        now = {m.rule_id for m in ruleset.match(
-            stored.item.fields(), feed_name=stored.feed_name, feed_tags=stored.feed_tags)}
+        now = {
+            m.rule_id
+            for m in ruleset.match(stored.item.fields(), feed_name=stored.feed_name, feed_tags=stored.feed_tags)
+        }
         before = set(stored.hit_rule_ids)
         label = f"[{stored.feed_name}] {stored.item.title}"
         for rule_id in now | before:
@@ -218,8 +229,10 @@ def _backtest(store: Store, ruleset: RuleSet, cutoff: Any, only_rule: str | None
                 unchanged[rule_id] = unchanged.get(rule_id, 0) + 1
     lines = [f"checked {checked} stored items (nothing sent, nothing changed)"]
     for rule_id in sorted(set(gained) | set(lost) | set(unchanged)):
-        lines.append(f"{rule_id}: +{len(gained.get(rule_id, []))} new, "
-                     f"-{len(lost.get(rule_id, []))} no longer, {unchanged.get(rule_id, 0)} same")
+        lines.append(
+            f"{rule_id}: +{len(gained.get(rule_id, []))} new, "
+            f"-{len(lost.get(rule_id, []))} no longer, {unchanged.get(rule_id, 0)} same"
+        )
         lines += [f"  + {label}" for label in gained.get(rule_id, [])[:20]]
         lines += [f"  - {label}" for label in lost.get(rule_id, [])[:20]]
     return "\n".join(lines)

@@ -47,9 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def free_of_lease(
-    lease_until: Mapped[datetime | None], now: datetime
-) -> ColumnElement[bool]:
+def free_of_lease(lease_until: Mapped[datetime | None], now: datetime) -> ColumnElement[bool]:
     """SQL condition: nobody holds a live lease on this row (never leased, or lease expired)."""
     return or_(lease_until.is_(None), lease_until <= now)
 

@@ -140,8 +140,10 @@ def _unavailable_message(error: DBAPIError) -> str:
     # The driver's first line only: SQLAlchemy's full text would repeat the SQL parameters,
     # which carry feed content into logs.
     detail = str(error.orig).strip().splitlines()[0][:300] if str(error.orig).strip() else ""
-    return (f"database unavailable ({type(error.orig).__name__}: {detail}); "
-            "the call was rolled back and nothing from it was saved — retry later")
+    return (
+        f"database unavailable ({type(error.orig).__name__}: {detail}); "
+        "the call was rolled back and nothing from it was saved — retry later"
+    )
 
 
 def insert_ignoring_conflicts(engine: Engine, model: type[SQLModel]) -> Any:
@@ -165,8 +167,7 @@ def run_migrations(engine: Engine) -> str:
         conn.execution_options(**{_WRITE_OPTION: True})
         with conn.begin():
             if engine.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                             {"key": _PG_MIGRATION_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK_KEY})
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             revision = MigrationContext.configure(conn).get_current_revision()

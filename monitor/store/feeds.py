@@ -32,8 +32,7 @@ def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None
         for url, spec in wanted.items():
             row = existing.get(url)
             if row is None:
-                row = FeedRow(url=url, name=spec.name, interval_seconds=spec.interval_seconds,
-                              next_poll_at=now)
+                row = FeedRow(url=url, name=spec.name, interval_seconds=spec.interval_seconds, next_poll_at=now)
             row.name = spec.name
             row.interval_seconds = spec.interval_seconds
             row.tags = dump_words(spec.tags)
@@ -45,8 +44,9 @@ def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None
                 session.add(row)
 
 
-def claim_feeds(engine: Engine, now: datetime, worker_id: str, lease_seconds: float, limit: int,
-                *, due_only: bool = True) -> list[FeedJob]:
+def claim_feeds(
+    engine: Engine, now: datetime, worker_id: str, lease_seconds: float, limit: int, *, due_only: bool = True
+) -> list[FeedJob]:
     """Lease up to `limit` feeds, most overdue first, in one atomic UPDATE ... RETURNING.
 
     PostgreSQL: the candidate SELECT uses FOR UPDATE SKIP LOCKED, so concurrent workers skip
@@ -59,14 +59,17 @@ def claim_feeds(engine: Engine, now: datetime, worker_id: str, lease_seconds: fl
     if due_only:
         conditions.append(col(FeedRow.next_poll_at) <= now)
     candidates = (
-        select(col(FeedRow.id)).where(and_(*conditions))
-        .order_by(col(FeedRow.next_poll_at), col(FeedRow.id)).limit(limit)
+        select(col(FeedRow.id))
+        .where(and_(*conditions))
+        .order_by(col(FeedRow.next_poll_at), col(FeedRow.id))
+        .limit(limit)
     )
     with _session(engine) as session:
         if engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         claim = (
-            update(FeedRow).where(col(FeedRow.id).in_(candidates.scalar_subquery()))
+            update(FeedRow)
+            .where(col(FeedRow.id).in_(candidates.scalar_subquery()))
             .values(claimed_by=worker_id, lease_until=now + timedelta(seconds=lease_seconds))
             .returning(FeedRow)
             .execution_options(synchronize_session=False)
@@ -79,11 +82,14 @@ def claim_feeds(engine: Engine, now: datetime, worker_id: str, lease_seconds: fl
 def _feed_job(row: FeedRow) -> FeedJob:
     assert row.id is not None
     return FeedJob(
-        id=row.id, url=row.url, name=row.name, tags=load_words(row.tags),
+        id=row.id,
+        url=row.url,
+        name=row.name,
+        tags=load_words(row.tags),
         interval_seconds=float(row.interval_seconds),
-        state=ConditionalState(etag=row.etag, last_modified=row.last_modified,
-                               body_sha256=row.body_sha256),
-        consecutive_failures=row.consecutive_failures, last_success_at=row.last_success_at,
+        state=ConditionalState(etag=row.etag, last_modified=row.last_modified, body_sha256=row.body_sha256),
+        consecutive_failures=row.consecutive_failures,
+        last_success_at=row.last_success_at,
     )
 
 
@@ -93,7 +99,7 @@ def known_item_keys(engine: Engine, feed_id: int, keys: Sequence[str]) -> set[st
     found: set[str] = set()
     with _session(engine, write=False) as session:
         for start in range(0, len(digests), _KEY_CHUNK):
-            chunk = digests[start:start + _KEY_CHUNK]
+            chunk = digests[start : start + _KEY_CHUNK]
             query = select(col(ItemRow.key_sha256)).where(
                 col(ItemRow.feed_id) == feed_id, col(ItemRow.key_sha256).in_(chunk)
             )
@@ -122,7 +128,9 @@ def record_poll(engine: Engine, feed_id: int, outcome: PollOutcome) -> None:
         values["last_new_item_at"] = outcome.now
     with _session(engine) as session:
         session.execute(
-            update(FeedRow).where(col(FeedRow.id) == feed_id).values(**values)
+            update(FeedRow)
+            .where(col(FeedRow.id) == feed_id)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 
@@ -134,11 +142,9 @@ def _success_values(outcome: PollOutcome) -> dict[str, Any]:
         "last_error_kind": None,
         "last_error": None,
     }
-    validators = {"etag": outcome.etag, "last_modified": outcome.last_modified,
-                  "body_sha256": outcome.body_sha256}
+    validators = {"etag": outcome.etag, "last_modified": outcome.last_modified, "body_sha256": outcome.body_sha256}
     for name, value in validators.items():
         # A 304 or an unchanged body often comes without validators: keep what we had.
         if outcome.status == "ok" or value is not None:
             values[name] = value
     return values
-

@@ -22,7 +22,9 @@ def set_health_state(engine: Engine, feed_id: int, state: str) -> None:
         raise ValueError(f"unknown health state {state!r} (expected one of {sorted(HEALTH_STATES)})")
     with _session(engine) as session:
         session.execute(
-            update(FeedRow).where(col(FeedRow.id) == feed_id).values(health_state=state)
+            update(FeedRow)
+            .where(col(FeedRow.id) == feed_id)
+            .values(health_state=state)
             .execution_options(synchronize_session=False)
         )
 
@@ -35,7 +37,8 @@ def typical_item_gap(engine: Engine, feed_id: int, sample: int = 20) -> float | 
     once (no gap to learn from yet).
     """
     query = (
-        select(col(ItemRow.fetched_at)).where(col(ItemRow.feed_id) == feed_id)
+        select(col(ItemRow.fetched_at))
+        .where(col(ItemRow.feed_id) == feed_id)
         .order_by(col(ItemRow.fetched_at).desc(), col(ItemRow.id).desc())
         .limit(max(sample, 0))
     )

@@ -30,11 +30,18 @@ def _never(_rule_id: str) -> bool:
     return False
 
 
-def save_items(engine: Engine, feed_id: int, items: Sequence[Item],
-               matches: Mapping[str, Sequence[RuleMatch]], route: Route, now: datetime, *,
-               story_keys: Mapping[str, StoryKey] | None = None,
-               realert_on_new_source: RealertPolicy = _never,
-               story_window: timedelta = DEFAULT_STORY_WINDOW) -> SaveResult:
+def save_items(
+    engine: Engine,
+    feed_id: int,
+    items: Sequence[Item],
+    matches: Mapping[str, Sequence[RuleMatch]],
+    route: Route,
+    now: datetime,
+    *,
+    story_keys: Mapping[str, StoryKey] | None = None,
+    realert_on_new_source: RealertPolicy = _never,
+    story_window: timedelta = DEFAULT_STORY_WINDOW,
+) -> SaveResult:
     """Insert what is new, never duplicate anything, and queue deliveries only for new hits.
 
     Every insert is ON CONFLICT DO NOTHING, so two workers saving the same feed at once (or a
@@ -49,29 +56,34 @@ def save_items(engine: Engine, feed_id: int, items: Sequence[Item],
     keys = story_keys or {}
     with _session(engine) as session:
         new_item_ids = _insert_items(session, engine, feed_id, unique_items.values(), keys, now)
-        stories = assign_stories(session, engine,
-                                 _new_story_items(unique_items, keys, new_item_ids),
-                                 now, story_window)
+        stories = assign_stories(session, engine, _new_story_items(unique_items, keys, new_item_ids), now, story_window)
         item_ids = _item_ids(session, feed_id, list(matches), known=new_item_ids)
         item_stories = story_ids_of(session, list(item_ids.values()), known=stories)
         new_hits = _insert_hits(session, engine, item_ids, item_stories, matches, now)
         suppressed = apply_story_policy(
-            session, feed_id,
-            [NewHit(hit_id, match.rule_id, story_id)
-             for hit_id, (match, story_id) in new_hits.items() if story_id is not None],
+            session,
+            feed_id,
+            [
+                NewHit(hit_id, match.rule_id, story_id)
+                for hit_id, (match, story_id) in new_hits.items()
+                if story_id is not None
+            ],
             realert_on_new_source,
         )
-        alerting = {hit_id: match for hit_id, (match, _) in new_hits.items()
-                    if hit_id not in suppressed}
+        alerting = {hit_id: match for hit_id, (match, _) in new_hits.items() if hit_id not in suppressed}
         deliveries = _insert_deliveries(session, engine, alerting, route, now)
     return SaveResult(
-        new_items=len(new_item_ids), new_hits=len(new_hits), new_deliveries=deliveries,
-        hit_ids=tuple(sorted(new_hits)), suppressed_hits=len(suppressed),
+        new_items=len(new_item_ids),
+        new_hits=len(new_hits),
+        new_deliveries=deliveries,
+        hit_ids=tuple(sorted(new_hits)),
+        suppressed_hits=len(suppressed),
     )
 
 
-def _new_story_items(unique_items: Mapping[str, Item], keys: Mapping[str, StoryKey],
-                     new_item_ids: Mapping[str, int]) -> list[NewItem]:
+def _new_story_items(
+    unique_items: Mapping[str, Item], keys: Mapping[str, StoryKey], new_item_ids: Mapping[str, int]
+) -> list[NewItem]:
     """The items inserted by this save that have a StoryKey, in batch order."""
     return [
         NewItem(item_id=new_item_ids[sha256_text(key)], title=item.title, key=keys[key])
@@ -84,37 +96,41 @@ def _insert_many(session: Session, statement: Any, rows: list[dict[str, Any]]) -
     """Batched INSERT ... RETURNING; conflicting rows are skipped and return nothing."""
     returned: list[Any] = []
     for start in range(0, len(rows), _CHUNK):
-        result = session.connection().execute(statement, rows[start:start + _CHUNK])
+        result = session.connection().execute(statement, rows[start : start + _CHUNK])
         returned.extend(result.all())
     return returned
 
 
-def _insert_items(session: Session, engine: Engine, feed_id: int, items: Iterable[Item],
-                  keys: Mapping[str, StoryKey], now: datetime) -> dict[str, int]:
+def _insert_items(
+    session: Session, engine: Engine, feed_id: int, items: Iterable[Item], keys: Mapping[str, StoryKey], now: datetime
+) -> dict[str, int]:
     """Item id by key digest for the items that were not stored yet."""
-    rows = [_item_values(feed_id, item, now) | story_columns(keys.get(item.key))
-            for item in items]
+    rows = [_item_values(feed_id, item, now) | story_columns(keys.get(item.key)) for item in items]
     if not rows:
         return {}
     table = ItemRow.__table__  # type: ignore[attr-defined]
-    statement = insert_ignoring_conflicts(engine, ItemRow).returning(
-        table.c.key_sha256, table.c.id
-    )
+    statement = insert_ignoring_conflicts(engine, ItemRow).returning(table.c.key_sha256, table.c.id)
     return {str(row[0]): int(row[1]) for row in _insert_many(session, statement, rows)}
 
 
 def _item_values(feed_id: int, item: Item, now: datetime) -> dict[str, Any]:
     return {
-        "feed_id": feed_id, "key": item.key, "key_sha256": sha256_text(item.key),
-        "title": item.title, "summary": item.summary, "content": item.content,
-        "author": item.author, "link": item.link,
+        "feed_id": feed_id,
+        "key": item.key,
+        "key_sha256": sha256_text(item.key),
+        "title": item.title,
+        "summary": item.summary,
+        "content": item.content,
+        "author": item.author,
+        "link": item.link,
         "link_sha256": None if item.link is None else sha256_text(item.link),
-        "published_at": item.published, "fetched_at": now, "content_hash": content_hash(item),
+        "published_at": item.published,
+        "fetched_at": now,
+        "content_hash": content_hash(item),
     }
 
 
-def _item_ids(session: Session, feed_id: int, keys: list[str],
-              known: Mapping[str, int]) -> dict[str, int]:
+def _item_ids(session: Session, feed_id: int, keys: list[str], known: Mapping[str, int]) -> dict[str, int]:
     """Item ids by item key for every key that is stored (new in this save or from before)."""
     ids: dict[str, int] = {}
     missing: dict[str, str] = {}
@@ -128,7 +144,7 @@ def _item_ids(session: Session, feed_id: int, keys: list[str],
     for start in range(0, len(digests), _CHUNK):
         query = select(col(ItemRow.key_sha256), col(ItemRow.id)).where(
             col(ItemRow.feed_id) == feed_id,
-            col(ItemRow.key_sha256).in_(digests[start:start + _CHUNK]),
+            col(ItemRow.key_sha256).in_(digests[start : start + _CHUNK]),
         )
         for digest, item_id in session.exec(query):
             if item_id is not None:
@@ -136,9 +152,14 @@ def _item_ids(session: Session, feed_id: int, keys: list[str],
     return ids
 
 
-def _insert_hits(session: Session, engine: Engine, item_ids: Mapping[str, int],
-                 item_stories: Mapping[int, int], matches: Mapping[str, Sequence[RuleMatch]],
-                 now: datetime) -> dict[int, tuple[RuleMatch, int | None]]:
+def _insert_hits(
+    session: Session,
+    engine: Engine,
+    item_ids: Mapping[str, int],
+    item_stories: Mapping[int, int],
+    matches: Mapping[str, Sequence[RuleMatch]],
+    now: datetime,
+) -> dict[int, tuple[RuleMatch, int | None]]:
     """Returns the NEW hits only: hit id → the match that produced it and the item's story."""
     by_item_rule: dict[tuple[int, str], RuleMatch] = {}
     for key, rule_matches in matches.items():
@@ -148,30 +169,41 @@ def _insert_hits(session: Session, engine: Engine, item_ids: Mapping[str, int],
         for match in rule_matches:
             by_item_rule.setdefault((item_id, match.rule_id), match)
     rows = [
-        {"item_id": item_id, "rule_id": match.rule_id, "rule_title": match.rule_title,
-         "severity": str(match.severity), "matched": dump_words(match.matched_words),
-         "spans": dump_spans(match.spans), "snippet": match.snippet, "created_at": now,
-         "story_id": item_stories.get(item_id)}
+        {
+            "item_id": item_id,
+            "rule_id": match.rule_id,
+            "rule_title": match.rule_title,
+            "severity": str(match.severity),
+            "matched": dump_words(match.matched_words),
+            "spans": dump_spans(match.spans),
+            "snippet": match.snippet,
+            "created_at": now,
+            "story_id": item_stories.get(item_id),
+        }
         for (item_id, _), match in by_item_rule.items()
     ]
     if not rows:
         return {}
     table = HitRow.__table__  # type: ignore[attr-defined]
-    statement = insert_ignoring_conflicts(engine, HitRow).returning(
-        table.c.id, table.c.item_id, table.c.rule_id
-    )
+    statement = insert_ignoring_conflicts(engine, HitRow).returning(table.c.id, table.c.item_id, table.c.rule_id)
     returned = _insert_many(session, statement, rows)
     return {
-        hit_id: (by_item_rule[(item_id, rule_id)], item_stories.get(item_id))
-        for hit_id, item_id, rule_id in returned
+        hit_id: (by_item_rule[(item_id, rule_id)], item_stories.get(item_id)) for hit_id, item_id, rule_id in returned
     }
 
 
-def _insert_deliveries(session: Session, engine: Engine, new_hits: Mapping[int, RuleMatch],
-                       route: Route, now: datetime) -> int:
+def _insert_deliveries(
+    session: Session, engine: Engine, new_hits: Mapping[int, RuleMatch], route: Route, now: datetime
+) -> int:
     rows = [
-        {"hit_id": hit_id, "channel": channel, "status": "pending", "attempts": 0,
-         "next_attempt_at": now, "created_at": now}
+        {
+            "hit_id": hit_id,
+            "channel": channel,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
         for hit_id, match in new_hits.items()
         for channel in dict.fromkeys(route(match))
     ]
@@ -198,8 +230,11 @@ def iter_items(engine: Engine, since: datetime | None = None) -> Iterator[Stored
 
 def _item_batch(engine: Engine, after_id: int, since: datetime | None) -> list[StoredItem]:
     query = (
-        select(ItemRow, FeedRow).join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
-        .where(col(ItemRow.id) > after_id).order_by(col(ItemRow.id)).limit(_CHUNK)
+        select(ItemRow, FeedRow)
+        .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
+        .where(col(ItemRow.id) > after_id)
+        .order_by(col(ItemRow.id))
+        .limit(_CHUNK)
     )
     if since is not None:
         query = query.where(col(ItemRow.fetched_at) >= since)
@@ -208,9 +243,7 @@ def _item_batch(engine: Engine, after_id: int, since: datetime | None) -> list[S
         ids = [item.id for item, _ in rows]
         rules: dict[int, set[str]] = {}
         if ids:
-            hits = select(col(HitRow.item_id), col(HitRow.rule_id)).where(
-                col(HitRow.item_id).in_(ids)
-            )
+            hits = select(col(HitRow.item_id), col(HitRow.rule_id)).where(col(HitRow.item_id).in_(ids))
             for item_id, rule_id in session.exec(hits):
                 rules.setdefault(item_id, set()).add(rule_id)
     return [_stored_item(item, feed, frozenset(rules.get(item.id or 0, ()))) for item, feed in rows]
@@ -219,8 +252,15 @@ def _item_batch(engine: Engine, after_id: int, since: datetime | None) -> list[S
 def _stored_item(row: ItemRow, feed: FeedRow, rule_ids: frozenset[str]) -> StoredItem:
     assert row.id is not None
     item = Item(
-        key=row.key, feed_url=feed.url, title=row.title, summary=row.summary,
-        content=row.content, link=row.link, published=row.published_at, author=row.author,
+        key=row.key,
+        feed_url=feed.url,
+        title=row.title,
+        summary=row.summary,
+        content=row.content,
+        link=row.link,
+        published=row.published_at,
+        author=row.author,
     )
-    return StoredItem(item_id=row.id, item=item, feed_name=feed.name,
-                      feed_tags=load_words(feed.tags), hit_rule_ids=rule_ids)
+    return StoredItem(
+        item_id=row.id, item=item, feed_name=feed.name, feed_tags=load_words(feed.tags), hit_rule_ids=rule_ids
+    )

@@ -18,9 +18,15 @@ from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow
 from monitor.types import Alert, Severity
 
 
-def claim_deliveries(engine: Engine, now: datetime, worker_id: str, lease_seconds: float,
-                     limit: int, channels: Sequence[str] | None = None,
-                     min_severity: Severity | None = None) -> list[DeliveryJob]:
+def claim_deliveries(
+    engine: Engine,
+    now: datetime,
+    worker_id: str,
+    lease_seconds: float,
+    limit: int,
+    channels: Sequence[str] | None = None,
+    min_severity: Severity | None = None,
+) -> list[DeliveryJob]:
     """Lease due pending deliveries (oldest due first); same atomic pattern as claim_feeds.
 
     A leased row is invisible to every other claim until its lease ends, so one claim's rows
@@ -30,20 +36,26 @@ def claim_deliveries(engine: Engine, now: datetime, worker_id: str, lease_second
         return []
     candidates = (
         select(col(DeliveryRow.id))
-        .where(col(DeliveryRow.status) == "pending", col(DeliveryRow.next_attempt_at) <= now,
-               free_of_lease(col(DeliveryRow.lease_until), now))
-        .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id)).limit(limit)
+        .where(
+            col(DeliveryRow.status) == "pending",
+            col(DeliveryRow.next_attempt_at) <= now,
+            free_of_lease(col(DeliveryRow.lease_until), now),
+        )
+        .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
+        .limit(limit)
     )
     if channels is not None:
         candidates = candidates.where(col(DeliveryRow.channel).in_(list(channels)))
     if min_severity is not None:
         severe = [str(s) for s in Severity if s.rank >= min_severity.rank]
-        candidates = candidates.where(col(DeliveryRow.hit_id).in_(
-            select(col(HitRow.id)).where(col(HitRow.severity).in_(severe))))
+        candidates = candidates.where(
+            col(DeliveryRow.hit_id).in_(select(col(HitRow.id)).where(col(HitRow.severity).in_(severe)))
+        )
     if engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claim = (
-        update(DeliveryRow).where(col(DeliveryRow.id).in_(candidates.scalar_subquery()))
+        update(DeliveryRow)
+        .where(col(DeliveryRow.id).in_(candidates.scalar_subquery()))
         .values(claimed_by=worker_id, lease_until=now + timedelta(seconds=lease_seconds))
         .returning(col(DeliveryRow.id))
         .execution_options(synchronize_session=False)
@@ -65,13 +77,14 @@ def _jobs(session: Session, delivery_ids: list[int]) -> list[DeliveryJob]:
         .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
     )
     rows = list(session.exec(query))
-    outlets = other_outlets(session, [hit.story_id for _, hit, _, _ in rows
-                                      if hit.story_id is not None])
+    outlets = other_outlets(session, [hit.story_id for _, hit, _, _ in rows if hit.story_id is not None])
     return [
-        DeliveryJob(delivery_id=_id(delivery.id), channel=delivery.channel,
-                    attempts=delivery.attempts,
-                    alert=_alert(hit, item, feed,
-                                 also_reported_by(outlets, hit.story_id, _id(feed.id), feed.name)))
+        DeliveryJob(
+            delivery_id=_id(delivery.id),
+            channel=delivery.channel,
+            attempts=delivery.attempts,
+            alert=_alert(hit, item, feed, also_reported_by(outlets, hit.story_id, _id(feed.id), feed.name)),
+        )
         for delivery, hit, item, feed in rows
     ]
 
@@ -83,10 +96,18 @@ def _id(value: int | None) -> int:
 
 def _alert(hit: HitRow, item: ItemRow, feed: FeedRow, others: tuple[str, ...]) -> Alert:
     return Alert(
-        hit_id=_id(hit.id), rule_id=hit.rule_id, rule_title=hit.rule_title,
-        severity=Severity(hit.severity), item_title=item.title, link=item.link,
-        feed_name=feed.name, published=item.published_at, matched=load_words(hit.matched),
-        snippet=hit.snippet, spans=load_spans(hit.spans), story_id=hit.story_id,
+        hit_id=_id(hit.id),
+        rule_id=hit.rule_id,
+        rule_title=hit.rule_title,
+        severity=Severity(hit.severity),
+        item_title=item.title,
+        link=item.link,
+        feed_name=feed.name,
+        published=item.published_at,
+        matched=load_words(hit.matched),
+        snippet=hit.snippet,
+        spans=load_spans(hit.spans),
+        story_id=hit.story_id,
         also_reported_by=others,
     )
 
@@ -99,13 +120,11 @@ def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any])
     """
     if not delivery_ids:
         return
-    values.update(claimed_by=None, lease_until=None,
-                  attempts=col(DeliveryRow.attempts) + 1)
+    values.update(claimed_by=None, lease_until=None, attempts=col(DeliveryRow.attempts) + 1)
     with _session(engine) as session:
         session.execute(
             update(DeliveryRow)
-            .where(col(DeliveryRow.id).in_(list(delivery_ids)),
-                   col(DeliveryRow.status) == "pending")
+            .where(col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == "pending")
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -120,13 +139,13 @@ def mark_sent_many(engine: Engine, delivery_ids: Sequence[int], now: datetime) -
     _finish(engine, delivery_ids, {"status": "sent", "sent_at": now})
 
 
-def mark_failed(engine: Engine, delivery_id: int, error: str, now: datetime,
-                retry_at: datetime | None) -> None:
+def mark_failed(engine: Engine, delivery_id: int, error: str, now: datetime, retry_at: datetime | None) -> None:
     mark_failed_many(engine, [delivery_id], error, now, retry_at)
 
 
-def mark_failed_many(engine: Engine, delivery_ids: Sequence[int], error: str, now: datetime,
-                     retry_at: datetime | None) -> None:
+def mark_failed_many(
+    engine: Engine, delivery_ids: Sequence[int], error: str, now: datetime, retry_at: datetime | None
+) -> None:
     """Counts the attempt; retry_at=None is a final failure, otherwise it retries then."""
     values: dict[str, Any] = {"last_error": error[:MAX_ERROR_TEXT]}
     if retry_at is None:
@@ -143,8 +162,7 @@ def release(engine: Engine, delivery_ids: Sequence[int]) -> None:
     with _session(engine) as session:
         session.execute(
             update(DeliveryRow)
-            .where(col(DeliveryRow.id).in_(list(delivery_ids)),
-                   col(DeliveryRow.status) == "pending")
+            .where(col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == "pending")
             .values(claimed_by=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
@@ -175,9 +193,9 @@ def requeue(engine: Engine, delivery_ids: Sequence[int] | None, now: datetime) -
     tries; last_error stays for the record. Pending and sent deliveries are left alone.
     """
     statement = (
-        update(DeliveryRow).where(col(DeliveryRow.status) == "failed")
-        .values(status="pending", next_attempt_at=now, attempts=0, claimed_by=None,
-                lease_until=None)
+        update(DeliveryRow)
+        .where(col(DeliveryRow.status) == "failed")
+        .values(status="pending", next_attempt_at=now, attempts=0, claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
     if delivery_ids is not None:
@@ -189,15 +207,12 @@ def requeue(engine: Engine, delivery_ids: Sequence[int] | None, now: datetime) -
 
 
 def pending_count(engine: Engine) -> int:
-    query = select(func.count()).select_from(DeliveryRow).where(
-        col(DeliveryRow.status) == "pending"
-    )
+    query = select(func.count()).select_from(DeliveryRow).where(col(DeliveryRow.status) == "pending")
     with _session(engine, write=False) as session:
         return int(session.exec(query).one())
 
 
-def list_deliveries(engine: Engine, status: str | None = None,
-                    limit: int = 200) -> list[DeliveryView]:
+def list_deliveries(engine: Engine, status: str | None = None, limit: int = 200) -> list[DeliveryView]:
     """Newest first."""
     if status is not None and status not in DELIVERY_STATUSES:
         raise ValueError(f"unknown delivery status {status!r}")
@@ -205,17 +220,25 @@ def list_deliveries(engine: Engine, status: str | None = None,
         select(DeliveryRow, HitRow.rule_id, ItemRow.title)
         .join(HitRow, col(HitRow.id) == col(DeliveryRow.hit_id))
         .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
-        .order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id).desc()).limit(limit)
+        .order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id).desc())
+        .limit(limit)
     )
     if status is not None:
         query = query.where(col(DeliveryRow.status) == status)
     with _session(engine, write=False) as session:
         return [
             DeliveryView(
-                delivery_id=_id(row.id), hit_id=row.hit_id, channel=row.channel,
-                status=row.status, attempts=row.attempts, last_error=row.last_error,
-                next_attempt_at=row.next_attempt_at, sent_at=row.sent_at,
-                created_at=row.created_at, rule_id=rule_id, item_title=item_title,
+                delivery_id=_id(row.id),
+                hit_id=row.hit_id,
+                channel=row.channel,
+                status=row.status,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                next_attempt_at=row.next_attempt_at,
+                sent_at=row.sent_at,
+                created_at=row.created_at,
+                rule_id=rule_id,
+                item_title=item_title,
             )
             for row, rule_id, item_title in session.exec(query)
         ]

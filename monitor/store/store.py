@@ -74,10 +74,14 @@ class Store:
         a process that died (SIGKILL, power loss); free them now, or its claimed feeds would wait
         2 × deadline + 60 s and its claimed batch of alerts the outbox lease (300 s)."""
         with _session(self._engine) as session:
-            session.execute(update(FeedRow).where(col(FeedRow.lease_until).is_not(None))
-                            .values(claimed_by=None, lease_until=None))
-            session.execute(update(DeliveryRow).where(col(DeliveryRow.lease_until).is_not(None))
-                            .values(claimed_by=None, lease_until=None))
+            session.execute(
+                update(FeedRow).where(col(FeedRow.lease_until).is_not(None)).values(claimed_by=None, lease_until=None)
+            )
+            session.execute(
+                update(DeliveryRow)
+                .where(col(DeliveryRow.lease_until).is_not(None))
+                .values(claimed_by=None, lease_until=None)
+            )
 
     def close(self) -> None:
         self._engine.dispose()
@@ -103,10 +107,10 @@ class Store:
     def sync_feeds(self, feeds: Sequence[FeedSpec], now: datetime) -> None:
         feed_ops.sync_feeds(self._engine, feeds, now)
 
-    def claim_feeds(self, now: datetime, worker_id: str, lease_seconds: float, limit: int,
-                    *, due_only: bool = True) -> list[FeedJob]:
-        return feed_ops.claim_feeds(self._engine, now, worker_id, lease_seconds, limit,
-                                 due_only=due_only)
+    def claim_feeds(
+        self, now: datetime, worker_id: str, lease_seconds: float, limit: int, *, due_only: bool = True
+    ) -> list[FeedJob]:
+        return feed_ops.claim_feeds(self._engine, now, worker_id, lease_seconds, limit, due_only=due_only)
 
     def known_item_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
         return feed_ops.known_item_keys(self._engine, feed_id, keys)
@@ -121,38 +125,56 @@ class Store:
     def typical_item_gap(self, feed_id: int, sample: int = 20) -> float | None:
         return health.typical_item_gap(self._engine, feed_id, sample)
 
-    def save_items(self, feed_id: int, items: Sequence[Item],
-                   matches: Mapping[str, Sequence[RuleMatch]],
-                   route: Callable[[RuleMatch], Sequence[str]], now: datetime, *,
-                   story_keys: Mapping[str, StoryKey] | None = None,
-                   realert_on_new_source: Callable[[str], bool] = _never,
-                   story_window: timedelta = DEFAULT_STORY_WINDOW) -> SaveResult:
+    def save_items(
+        self,
+        feed_id: int,
+        items: Sequence[Item],
+        matches: Mapping[str, Sequence[RuleMatch]],
+        route: Callable[[RuleMatch], Sequence[str]],
+        now: datetime,
+        *,
+        story_keys: Mapping[str, StoryKey] | None = None,
+        realert_on_new_source: Callable[[str], bool] = _never,
+        story_window: timedelta = DEFAULT_STORY_WINDOW,
+    ) -> SaveResult:
         """story_keys: item key → StoryKey; items without one join no story."""
-        return item_ops.save_items(self._engine, feed_id, items, matches, route, now,
-                                   story_keys=story_keys,
-                                   realert_on_new_source=realert_on_new_source,
-                                   story_window=story_window)
+        return item_ops.save_items(
+            self._engine,
+            feed_id,
+            items,
+            matches,
+            route,
+            now,
+            story_keys=story_keys,
+            realert_on_new_source=realert_on_new_source,
+            story_window=story_window,
+        )
 
     # outbox
-    def claim_deliveries(self, now: datetime, worker_id: str, lease_seconds: float, limit: int,
-                         channels: Sequence[str] | None = None,
-                         min_severity: Severity | None = None) -> list[DeliveryJob]:
-        return outbox.claim_deliveries(self._engine, now, worker_id, lease_seconds, limit,
-                                       channels, min_severity)
+    def claim_deliveries(
+        self,
+        now: datetime,
+        worker_id: str,
+        lease_seconds: float,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        min_severity: Severity | None = None,
+    ) -> list[DeliveryJob]:
+        return outbox.claim_deliveries(self._engine, now, worker_id, lease_seconds, limit, channels, min_severity)
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         outbox.mark_sent(self._engine, delivery_id, now)
 
-    def mark_failed(self, delivery_id: int, error: str, now: datetime,
-                    retry_at: datetime | None) -> None:
+    def mark_failed(self, delivery_id: int, error: str, now: datetime, retry_at: datetime | None) -> None:
         outbox.mark_failed(self._engine, delivery_id, error, now, retry_at)
 
     def mark_sent_many(self, delivery_ids: Sequence[int], now: datetime) -> None:
         """One digest sent: all its deliveries are marked in one transaction."""
         outbox.mark_sent_many(self._engine, delivery_ids, now)
 
-    def mark_failed_many(self, delivery_ids: Sequence[int], error: str, now: datetime,
-                         retry_at: datetime | None) -> None:
+    def mark_failed_many(
+        self, delivery_ids: Sequence[int], error: str, now: datetime, retry_at: datetime | None
+    ) -> None:
         """One digest failed: all its deliveries fail (or retry at retry_at) together."""
         outbox.mark_failed_many(self._engine, delivery_ids, error, now, retry_at)
 
@@ -175,10 +197,14 @@ class Store:
         return outbox.pending_count(self._engine)
 
     # views
-    def list_hits(self, since: datetime | None = None, rule_id: str | None = None,
-                  limit: int = 1000, include_suppressed: bool = False) -> list[HitView]:
-        return views.list_hits(self._engine, since, rule_id, limit,
-                               include_suppressed=include_suppressed)
+    def list_hits(
+        self,
+        since: datetime | None = None,
+        rule_id: str | None = None,
+        limit: int = 1000,
+        include_suppressed: bool = False,
+    ) -> list[HitView]:
+        return views.list_hits(self._engine, since, rule_id, limit, include_suppressed=include_suppressed)
 
     def list_feeds(self) -> list[FeedView]:
         return views.list_feeds(self._engine)

@@ -38,8 +38,9 @@ class _Seen:
     shown: bool
 
 
-def apply_story_policy(session: Session, feed_id: int, new_hits: Sequence[NewHit],
-                       realert_on_new_source: RealertPolicy) -> set[int]:
+def apply_story_policy(
+    session: Session, feed_id: int, new_hits: Sequence[NewHit], realert_on_new_source: RealertPolicy
+) -> set[int]:
     """Marks repeat hits suppressed and refreshes corroboration; returns the suppressed ids.
 
     A new hit is a repeat when its story already has a shown (not suppressed) hit for the same
@@ -71,8 +72,7 @@ def apply_story_policy(session: Session, feed_id: int, new_hits: Sequence[NewHit
     return suppressed
 
 
-def _existing_groups(session: Session, new_hits: Sequence[NewHit]
-                     ) -> dict[tuple[int, str], list[_Seen]]:
+def _existing_groups(session: Session, new_hits: Sequence[NewHit]) -> dict[tuple[int, str], list[_Seen]]:
     """The other hits of the new hits' (story, rule) groups, oldest first."""
     wanted = {(hit.story_id, hit.rule_id) for hit in new_hits}
     new_ids = {hit.hit_id for hit in new_hits}
@@ -80,10 +80,11 @@ def _existing_groups(session: Session, new_hits: Sequence[NewHit]
     groups: dict[tuple[int, str], list[_Seen]] = {}
     for start in range(0, len(stories), _CHUNK):
         query = (  # five columns: past sqlmodel.select's typed overloads, so plain SQLAlchemy
-            sa_select(col(HitRow.id), col(HitRow.story_id), col(HitRow.rule_id),
-                      col(HitRow.suppressed), col(ItemRow.feed_id))
+            sa_select(
+                col(HitRow.id), col(HitRow.story_id), col(HitRow.rule_id), col(HitRow.suppressed), col(ItemRow.feed_id)
+            )
             .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
-            .where(col(HitRow.story_id).in_(stories[start:start + _CHUNK]))
+            .where(col(HitRow.story_id).in_(stories[start : start + _CHUNK]))
             .order_by(col(HitRow.id))
         )
         for hit_id, story_id, rule_id, hidden, hit_feed in session.execute(query):
@@ -97,7 +98,8 @@ def _suppress(session: Session, hit_ids: set[int]) -> None:
     ordered = sorted(hit_ids)
     for start in range(0, len(ordered), _CHUNK):
         session.execute(
-            update(HitRow).where(col(HitRow.id).in_(ordered[start:start + _CHUNK]))
+            update(HitRow)
+            .where(col(HitRow.id).in_(ordered[start : start + _CHUNK]))
             .values(suppressed=True)
             .execution_options(synchronize_session=False)
         )
@@ -110,17 +112,20 @@ def _set_corroboration(session: Session, outlets: Mapping[tuple[int, str], int])
     table = HitRow.__table__  # type: ignore[attr-defined]
     statement = (
         update(table)
-        .where(table.c.story_id == bindparam("b_story"), table.c.rule_id == bindparam("b_rule"),
-               table.c.suppressed.is_(False))
+        .where(
+            table.c.story_id == bindparam("b_story"),
+            table.c.rule_id == bindparam("b_rule"),
+            table.c.suppressed.is_(False),
+        )
         .values(corroboration=bindparam("b_outlets"))
     )
-    rows = [{"b_story": story_id, "b_rule": rule_id, "b_outlets": count}
-            for (story_id, rule_id), count in outlets.items()]
+    rows = [
+        {"b_story": story_id, "b_rule": rule_id, "b_outlets": count} for (story_id, rule_id), count in outlets.items()
+    ]
     session.connection().execute(statement, rows)
 
 
-def other_outlets(session: Session, story_ids: Collection[int]
-                  ) -> Mapping[int, list[tuple[int, str]]]:
+def other_outlets(session: Session, story_ids: Collection[int]) -> Mapping[int, list[tuple[int, str]]]:
     """(feed id, feed name) of every feed with items in each story, sorted by name."""
     outlets: dict[int, list[tuple[int, str]]] = {}
     wanted = sorted(set(story_ids))
@@ -128,7 +133,8 @@ def other_outlets(session: Session, story_ids: Collection[int]
         query = (
             select(col(ItemRow.story_id), col(FeedRow.id), col(FeedRow.name))
             .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
-            .where(col(ItemRow.story_id).in_(wanted[start:start + _CHUNK])).distinct()
+            .where(col(ItemRow.story_id).in_(wanted[start : start + _CHUNK]))
+            .distinct()
         )
         for story_id, feed_id, name in session.exec(query):
             if story_id is not None and feed_id is not None:
@@ -138,13 +144,13 @@ def other_outlets(session: Session, story_ids: Collection[int]
     return outlets
 
 
-def also_reported_by(outlets: Mapping[int, list[tuple[int, str]]], story_id: int | None,
-                     feed_id: int, feed_name: str) -> tuple[str, ...]:
+def also_reported_by(
+    outlets: Mapping[int, list[tuple[int, str]]], story_id: int | None, feed_id: int, feed_name: str
+) -> tuple[str, ...]:
     """Names of the other feeds in the story: distinct, sorted, at most MAX_OTHER_OUTLETS."""
     if story_id is None:
         return ()
     names = dict.fromkeys(
-        name for other_id, name in outlets.get(story_id, ())
-        if other_id != feed_id and name != feed_name
+        name for other_id, name in outlets.get(story_id, ()) if other_id != feed_id and name != feed_name
     )
     return tuple(names)[:MAX_OTHER_OUTLETS]

@@ -69,8 +69,9 @@ def _bands(key: StoryKey) -> list[str]:
     return list(dict.fromkeys(band[:MAX_BAND_TEXT] for band in key.bands[:MAX_BANDS]))
 
 
-def assign_stories(session: Session, engine: Engine, new_items: Sequence[NewItem],
-                   now: datetime, window: timedelta) -> dict[int, int]:
+def assign_stories(
+    session: Session, engine: Engine, new_items: Sequence[NewItem], now: datetime, window: timedelta
+) -> dict[int, int]:
     """Story id by item id for every given item (joining a recent story or starting one)."""
     if not new_items:
         return {}
@@ -94,8 +95,9 @@ def assign_stories(session: Session, engine: Engine, new_items: Sequence[NewItem
     return resolved
 
 
-def _find_story(key: StoryKey, by_link: Mapping[str, StoryRef],
-                by_band: Mapping[str, list[_Candidate]]) -> StoryRef | None:
+def _find_story(
+    key: StoryKey, by_link: Mapping[str, StoryRef], by_band: Mapping[str, list[_Candidate]]
+) -> StoryRef | None:
     digest = _link_digest(key)
     if digest is not None and digest in by_link:
         return by_link[digest]
@@ -112,8 +114,7 @@ def _find_story(key: StoryKey, by_link: Mapping[str, StoryRef],
     return None if best is None else best[1]
 
 
-def _remember(key: StoryKey, ref: StoryRef, by_link: dict[str, StoryRef],
-              by_band: dict[str, list[_Candidate]]) -> None:
+def _remember(key: StoryKey, ref: StoryRef, by_link: dict[str, StoryRef], by_band: dict[str, list[_Candidate]]) -> None:
     digest = _link_digest(key)
     if digest is not None:
         by_link.setdefault(digest, ref)
@@ -125,19 +126,17 @@ def _remember(key: StoryKey, ref: StoryRef, by_link: dict[str, StoryRef],
 def _chunks(values: Iterable[str | None]) -> Iterable[list[str]]:
     unique = sorted({value for value in values if value is not None})
     for start in range(0, len(unique), _CHUNK):
-        yield unique[start:start + _CHUNK]
+        yield unique[start : start + _CHUNK]
 
 
-def _stories_by_link(session: Session, digests: Iterable[str | None],
-                     cutoff: datetime) -> dict[str, StoryRef]:
+def _stories_by_link(session: Session, digests: Iterable[str | None], cutoff: datetime) -> dict[str, StoryRef]:
     """The most recently grown recent story of each canonical-link digest."""
     found: dict[str, tuple[datetime, int]] = {}
     for chunk in _chunks(digests):
         query = (
             select(col(ItemRow.story_link_sha256), col(StoryRow.id), col(StoryRow.last_seen_at))
             .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
-            .where(col(ItemRow.story_link_sha256).in_(chunk),
-                   col(StoryRow.last_seen_at) >= cutoff)
+            .where(col(ItemRow.story_link_sha256).in_(chunk), col(StoryRow.last_seen_at) >= cutoff)
         )
         for digest, story_id, seen in session.exec(query):
             if digest is None or story_id is None or seen is None:
@@ -147,25 +146,30 @@ def _stories_by_link(session: Session, digests: Iterable[str | None],
     return {digest: story for digest, (_, story) in found.items()}
 
 
-def _candidates_by_band(session: Session, bands: Iterable[str | None],
-                        cutoff: datetime) -> dict[str, list[_Candidate]]:
+def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: datetime) -> dict[str, list[_Candidate]]:
     """Per band, the stored items of recent stories that share it (newest stories first)."""
     found: dict[str, list[_Candidate]] = {}
     for chunk in _chunks(bands):
-        rank = func.row_number().over(
-            partition_by=col(ItemBandRow.band),
-            order_by=(col(StoryRow.last_seen_at).desc(), col(ItemRow.id).desc()),
-        ).label("rank")
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=col(ItemBandRow.band),
+                order_by=(col(StoryRow.last_seen_at).desc(), col(ItemRow.id).desc()),
+            )
+            .label("rank")
+        )
         ranked = (
-            select(col(ItemBandRow.band), col(ItemRow.story_id), col(ItemRow.story_signature),
-                   rank)
+            select(col(ItemBandRow.band), col(ItemRow.story_id), col(ItemRow.story_signature), rank)
             .join(ItemRow, col(ItemRow.id) == col(ItemBandRow.item_id))
             .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
             .where(col(ItemBandRow.band).in_(chunk), col(StoryRow.last_seen_at) >= cutoff)
             .subquery()
         )
-        query = (select(ranked.c.band, ranked.c.story_id, ranked.c.story_signature)
-                 .where(ranked.c.rank <= CANDIDATES_PER_BAND).order_by(ranked.c.rank))
+        query = (
+            select(ranked.c.band, ranked.c.story_id, ranked.c.story_signature)
+            .where(ranked.c.rank <= CANDIDATES_PER_BAND)
+            .order_by(ranked.c.rank)
+        )
         for band, story_id, signature in session.execute(query):
             if story_id is not None and signature:
                 found.setdefault(band, []).append(_Candidate(story_id, signature))
@@ -177,8 +181,15 @@ def _insert_stories(session: Session, pending: Sequence[NewItem], now: datetime)
     if not pending:
         return []
     table = StoryRow.__table__  # type: ignore[attr-defined]
-    rows = [{"first_seen_at": now, "last_seen_at": now, "title": new.title[:MAX_STORY_TITLE],
-             "signature": new.key.signature or None} for new in pending]
+    rows = [
+        {
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "title": new.title[:MAX_STORY_TITLE],
+            "signature": new.key.signature or None,
+        }
+        for new in pending
+    ]
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return [int(row[0]) for row in session.connection().execute(statement, rows)]
 
@@ -189,8 +200,7 @@ def _touch_stories(session: Session, story_ids: set[int], now: datetime) -> None
     for start in range(0, len(ordered), _CHUNK):
         session.execute(
             update(StoryRow)
-            .where(col(StoryRow.id).in_(ordered[start:start + _CHUNK]),
-                   col(StoryRow.last_seen_at) < now)
+            .where(col(StoryRow.id).in_(ordered[start : start + _CHUNK]), col(StoryRow.last_seen_at) < now)
             .values(last_seen_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -198,30 +208,27 @@ def _touch_stories(session: Session, story_ids: set[int], now: datetime) -> None
 
 def _set_item_stories(session: Session, stories: Mapping[int, int]) -> None:
     table = ItemRow.__table__  # type: ignore[attr-defined]
-    statement = (update(table).where(table.c.id == bindparam("b_item"))
-                 .values(story_id=bindparam("b_story")))
+    statement = update(table).where(table.c.id == bindparam("b_item")).values(story_id=bindparam("b_story"))
     rows = [{"b_item": item_id, "b_story": story_id} for item_id, story_id in stories.items()]
     session.connection().execute(statement, rows)
 
 
 def _insert_bands(session: Session, engine: Engine, new_items: Sequence[NewItem]) -> None:
-    rows = [{"item_id": new.item_id, "band": band}
-            for new in new_items for band in _bands(new.key)]
+    rows = [{"item_id": new.item_id, "band": band} for new in new_items for band in _bands(new.key)]
     # fix: executemany, not .values(rows): a multi-row VALUES statement is compiled anew for every
     # chunk (~1,000 bind parameters each), which made this the costliest step of a first poll.
     statement = insert_ignoring_conflicts(engine, ItemBandRow)
     for start in range(0, len(rows), _CHUNK):
-        session.connection().execute(statement, rows[start:start + _CHUNK])
+        session.connection().execute(statement, rows[start : start + _CHUNK])
 
 
-def story_ids_of(session: Session, item_ids: Sequence[int],
-                 known: Mapping[int, int]) -> dict[int, int]:
+def story_ids_of(session: Session, item_ids: Sequence[int], known: Mapping[int, int]) -> dict[int, int]:
     """Story id by item id for the given items that have one (new ones from `known`)."""
     found = {item_id: known[item_id] for item_id in item_ids if item_id in known}
     missing = [item_id for item_id in item_ids if item_id not in known]
     for start in range(0, len(missing), _CHUNK):
         query = select(col(ItemRow.id), col(ItemRow.story_id)).where(
-            col(ItemRow.id).in_(missing[start:start + _CHUNK]), col(ItemRow.story_id).is_not(None)
+            col(ItemRow.id).in_(missing[start : start + _CHUNK]), col(ItemRow.story_id).is_not(None)
         )
         for item_id, story_id in session.exec(query):
             if item_id is not None and story_id is not None:

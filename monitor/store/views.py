@@ -16,8 +16,14 @@ from monitor.store.tables import FeedRow, HitRow, ItemRow
 from monitor.types import Severity
 
 
-def list_hits(engine: Engine, since: datetime | None = None, rule_id: str | None = None,
-              limit: int = 1000, *, include_suppressed: bool = False) -> list[HitView]:
+def list_hits(
+    engine: Engine,
+    since: datetime | None = None,
+    rule_id: str | None = None,
+    limit: int = 1000,
+    *,
+    include_suppressed: bool = False,
+) -> list[HitView]:
     """Newest first; `since` compares with the hit's creation time (inclusive).
 
     Repeat hits on a story that already alerted for the rule are hidden unless
@@ -27,7 +33,8 @@ def list_hits(engine: Engine, since: datetime | None = None, rule_id: str | None
         select(HitRow, ItemRow, FeedRow.name)
         .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
         .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
-        .order_by(col(HitRow.created_at).desc(), col(HitRow.id).desc()).limit(limit)
+        .order_by(col(HitRow.created_at).desc(), col(HitRow.id).desc())
+        .limit(limit)
     )
     if since is not None:
         query = query.where(col(HitRow.created_at) >= since)
@@ -37,34 +44,37 @@ def list_hits(engine: Engine, since: datetime | None = None, rule_id: str | None
         query = query.where(col(HitRow.suppressed).is_(False))
     with _session(engine, write=False) as session:
         rows = list(session.exec(query))
-        outlets = other_outlets(
-            session, [hit.story_id for hit, _, _ in rows if hit.story_id is not None]
-        )
+        outlets = other_outlets(session, [hit.story_id for hit, _, _ in rows if hit.story_id is not None])
     return [
-        _hit_view(hit, item, feed_name,
-                  also_reported_by(outlets, hit.story_id, item.feed_id, feed_name))
+        _hit_view(hit, item, feed_name, also_reported_by(outlets, hit.story_id, item.feed_id, feed_name))
         for hit, item, feed_name in rows
     ]
 
 
-def _hit_view(hit: HitRow, item: ItemRow, feed_name: str,
-              others: tuple[str, ...]) -> HitView:
+def _hit_view(hit: HitRow, item: ItemRow, feed_name: str, others: tuple[str, ...]) -> HitView:
     assert hit.id is not None
     return HitView(
-        hit_id=hit.id, rule_id=hit.rule_id, rule_title=hit.rule_title,
-        severity=Severity(hit.severity), item_title=item.title, link=item.link,
-        feed_name=feed_name, published=item.published_at, created_at=hit.created_at,
-        matched=load_words(hit.matched), snippet=hit.snippet, spans=load_spans(hit.spans),
-        story_id=hit.story_id, corroboration=hit.corroboration, also_reported_by=others,
+        hit_id=hit.id,
+        rule_id=hit.rule_id,
+        rule_title=hit.rule_title,
+        severity=Severity(hit.severity),
+        item_title=item.title,
+        link=item.link,
+        feed_name=feed_name,
+        published=item.published_at,
+        created_at=hit.created_at,
+        matched=load_words(hit.matched),
+        snippet=hit.snippet,
+        spans=load_spans(hit.spans),
+        story_id=hit.story_id,
+        corroboration=hit.corroboration,
+        also_reported_by=others,
     )
 
 
 def list_feeds(engine: Engine) -> list[FeedView]:
     """Active feeds first, then by name."""
-    counts = (
-        select(col(ItemRow.feed_id), func.count().label("n"))
-        .group_by(col(ItemRow.feed_id)).subquery()
-    )
+    counts = select(col(ItemRow.feed_id), func.count().label("n")).group_by(col(ItemRow.feed_id)).subquery()
     query = (
         select(FeedRow, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.feed_id == col(FeedRow.id))
@@ -77,12 +87,21 @@ def list_feeds(engine: Engine) -> list[FeedView]:
 def _feed_view(row: FeedRow, item_count: int) -> FeedView:
     assert row.id is not None
     return FeedView(
-        id=row.id, url=row.url, name=row.name, tags=load_words(row.tags),
-        interval_seconds=row.interval_seconds, active=row.active,
-        last_fetch_at=row.last_fetch_at, last_status=row.last_status,
-        last_http_status=row.last_http_status, last_error_kind=row.last_error_kind,
-        last_error=row.last_error, consecutive_failures=row.consecutive_failures,
-        next_poll_at=row.next_poll_at, last_success_at=row.last_success_at,
-        last_new_item_at=row.last_new_item_at, health_state=row.health_state,
+        id=row.id,
+        url=row.url,
+        name=row.name,
+        tags=load_words(row.tags),
+        interval_seconds=row.interval_seconds,
+        active=row.active,
+        last_fetch_at=row.last_fetch_at,
+        last_status=row.last_status,
+        last_http_status=row.last_http_status,
+        last_error_kind=row.last_error_kind,
+        last_error=row.last_error,
+        consecutive_failures=row.consecutive_failures,
+        next_poll_at=row.next_poll_at,
+        last_success_at=row.last_success_at,
+        last_new_item_at=row.last_new_item_at,
+        health_state=row.health_state,
         item_count=item_count,
     )

@@ -32,19 +32,19 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 
 @pytest.fixture
-def daemon_setup(tmp_path: Path, feed_server: FeedServer, smtp: SmtpSink,
-                 webhook: WebhookReceiver) -> Path:
+def daemon_setup(tmp_path: Path, feed_server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver) -> Path:
     feed_server.route("/wire.xml", rss("Wire", [ARMS_1, QUIET]))
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "main.yaml").write_text(RULES_YAML, encoding="utf-8")
     config = tmp_path / "monitor.yaml"
-    config.write_text(f"""
-database: sqlite:///{tmp_path / 'monitor.db'}
+    config.write_text(
+        f"""
+database: sqlite:///{tmp_path / "monitor.db"}
 rules: rules/
 interval: 1s
 tick: 0.3s
 feeds:
-  - url: {feed_server.url('/wire.xml')}
+  - url: {feed_server.url("/wire.xml")}
     name: Wire
 notify:
   - name: mail
@@ -53,7 +53,9 @@ notify:
   - name: ops
     url: json://127.0.0.1:{webhook.port}/ops
     tags: [admin]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -63,7 +65,10 @@ def daemon(daemon_setup: Path) -> Iterator[subprocess.Popen[str]]:
     env.pop("MONITOR_CONFIG", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor", "run", "--config", str(daemon_setup)],
-        cwd=daemon_setup.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=daemon_setup.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     yield process
@@ -73,15 +78,17 @@ def daemon(daemon_setup: Path) -> Iterator[subprocess.Popen[str]]:
 
 
 def test_daemon_alerts_reloads_rules_and_stops_cleanly_on_sigterm(
-    daemon: subprocess.Popen[str], daemon_setup: Path, feed_server: FeedServer, smtp: SmtpSink,
+    daemon: subprocess.Popen[str],
+    daemon_setup: Path,
+    feed_server: FeedServer,
+    smtp: SmtpSink,
     webhook: WebhookReceiver,
 ) -> None:
     mails = smtp.wait_for(1, timeout=30)
     assert "North Korean artillery shells" in mails[0].subject
 
     rules_file = daemon_setup.parent / "rules" / "main.yaml"
-    rules_file.write_text(RULES_YAML + "  - id: broken\n    title: x\n    query: 'Russia AND ('\n",
-                          encoding="utf-8")
+    rules_file.write_text(RULES_YAML + "  - id: broken\n    title: x\n    query: 'Russia AND ('\n", encoding="utf-8")
     notices = webhook.wait_for(1, timeout=20)
     assert "rule files have errors" in json.dumps(notices[0])
     assert "main.yaml:" in json.dumps(notices[0])
@@ -90,18 +97,29 @@ def test_daemon_alerts_reloads_rules_and_stops_cleanly_on_sigterm(
     feed_server.route("/wire.xml", rss("Wire", [ARMS_NEW, ARMS_1, QUIET]))
     wait_until(lambda: len(smtp.messages) >= 2, 20, "alert from the last good rules")
 
-    rules_file.write_text(RULES_YAML + """  - id: rates
+    rules_file.write_text(
+        RULES_YAML
+        + """  - id: rates
     title: Central bank rates
     query: '"central bank" AND rates'
     severity: low
     notify: [analysts]
-""", encoding="utf-8")
-    feed_server.route("/wire.xml", rss("Wire", [
-        Entry("wire-9", "Central bank raises rates", "A surprise move.", "https://example.org/9"),
-        ARMS_NEW, ARMS_1, QUIET,
-    ]))
-    wait_until(lambda: any("Central bank" in m.subject for m in smtp.messages), 20,
-               "alert from the reloaded rules")
+""",
+        encoding="utf-8",
+    )
+    feed_server.route(
+        "/wire.xml",
+        rss(
+            "Wire",
+            [
+                Entry("wire-9", "Central bank raises rates", "A surprise move.", "https://example.org/9"),
+                ARMS_NEW,
+                ARMS_1,
+                QUIET,
+            ],
+        ),
+    )
+    wait_until(lambda: any("Central bank" in m.subject for m in smtp.messages), 20, "alert from the reloaded rules")
     assert len(webhook.bodies()) == 1, "one notice per broken edit, not one per poll"
 
     started = time.monotonic()
@@ -112,8 +130,7 @@ def test_daemon_alerts_reloads_rules_and_stops_cleanly_on_sigterm(
     assert "stopped" in output
 
 
-def test_second_sqlite_writer_is_refused(daemon: subprocess.Popen[str], daemon_setup: Path,
-                                         smtp: SmtpSink) -> None:
+def test_second_sqlite_writer_is_refused(daemon: subprocess.Popen[str], daemon_setup: Path, smtp: SmtpSink) -> None:
     smtp.wait_for(1, timeout=30)  # the daemon is up and holds the writer lock
     second = run_cli("run", "--config", str(daemon_setup), cwd=daemon_setup.parent, timeout=30)
     assert second.returncode == 1
@@ -132,9 +149,23 @@ def test_daemon_serves_health_and_metrics_and_logs_json(daemon_setup: Path, smtp
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(daemon_setup),
-         "--metrics-port", str(port), "--log-format", "json"],
-        cwd=daemon_setup.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "run",
+            "--config",
+            str(daemon_setup),
+            "--metrics-port",
+            str(port),
+            "--log-format",
+            "json",
+        ],
+        cwd=daemon_setup.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         smtp.wait_for(1, timeout=30)
@@ -149,8 +180,11 @@ def test_daemon_serves_health_and_metrics_and_logs_json(daemon_setup: Path, smtp
         wait_until(lambda: get("/healthz")[0] == 200, 15, "a healthy /healthz")
         health = json.loads(get("/healthz")[1])
         assert health["scheduler_alive"] and health["database_ok"] and health["overdue_feeds"] == 0
-        wait_until(lambda: 'monitor_alerts_sent_total{channel="mail"} 1.0' in get("/metrics")[1], 15,
-                   "the sent alert in /metrics")
+        wait_until(
+            lambda: 'monitor_alerts_sent_total{channel="mail"} 1.0' in get("/metrics")[1],
+            15,
+            "the sent alert in /metrics",
+        )
         metrics = get("/metrics")[1]
         assert 'monitor_polls_total{status="ok"}' in metrics
         assert "monitor_hits_total 1.0" in metrics

@@ -18,19 +18,26 @@ from tests.e2e.feeds import ARMS_1, ARMS_2, ARMS_3, ARMS_NEW, QUIET, RULES_YAML,
 BROKEN_XML = b'<?xml version="1.0"?>\n<rss version="2.0"><<<>>>&&&'
 
 
-def write_setup(tmp_path: Path, server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver,
-                database_url: str, extra_feeds: str = "") -> Path:
+def write_setup(
+    tmp_path: Path,
+    server: FeedServer,
+    smtp: SmtpSink,
+    webhook: WebhookReceiver,
+    database_url: str,
+    extra_feeds: str = "",
+) -> Path:
     (tmp_path / "rules").mkdir(exist_ok=True)
     (tmp_path / "rules" / "test.yaml").write_text(RULES_YAML, encoding="utf-8")
     config = tmp_path / "monitor.yaml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 database: {database_url}
 rules: rules/
 interval: 15m
 feeds:
-  - url: {server.url('/wire.xml')}
+  - url: {server.url("/wire.xml")}
     name: Wire
-  - url: {server.url('/other.xml')}
+  - url: {server.url("/other.xml")}
     name: Other
 {extra_feeds}
 notify:
@@ -46,7 +53,9 @@ fetch:
   read_timeout: 2s
   deadline: 5s
   max_bytes: 200KB
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -56,7 +65,10 @@ def serve_initial(server: FeedServer) -> None:
 
 
 def test_alerts_once_per_item_and_channel_and_survive_smtp_outage(
-    tmp_path: Path, feed_server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp: SmtpSink,
+    webhook: WebhookReceiver,
     database_url: str,
 ) -> None:
     serve_initial(feed_server)
@@ -72,14 +84,17 @@ def test_alerts_once_per_item_and_channel_and_survive_smtp_outage(
     assert subjects == [
         "[HIGH] North Korea–Russia arms transfers: Kremlin denies taking North Korean missiles "
         "for the war",  # feed titles are HTML: the <b> tags are dropped, never interpreted
-        "[HIGH] North Korea–Russia arms transfers: North Korean artillery shells reach Russian "
-        "front, officials say",
-        "[MEDIUM] Iranian drones for Russia: Iranian-designed drones launched from Russia-held "
-        "territory",
+        "[HIGH] North Korea–Russia arms transfers: North Korean artillery shells reach Russian front, officials say",
+        "[MEDIUM] Iranian drones for Russia: Iranian-designed drones launched from Russia-held territory",
     ]
     body = next(m for m in mails if "artillery" in m.subject).text()
-    for expected in ("https://example.org/wire/1", "Feed: Wire", "Published: 2026-11-27 08:00 UTC",
-                     "artillery", "<mark>"):
+    for expected in (
+        "https://example.org/wire/1",
+        "Feed: Wire",
+        "Published: 2026-11-27 08:00 UTC",
+        "artillery",
+        "<mark>",
+    ):
         assert expected in body
     hooks = webhook.wait_for(3)
     assert len(hooks) == 3
@@ -135,20 +150,27 @@ def _once_until_sent(config: Path, cwd: Path) -> str:
 
 
 def test_broken_feeds_are_recorded_while_others_are_processed(
-    tmp_path: Path, feed_server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp: SmtpSink,
+    webhook: WebhookReceiver,
     database_url: str,
 ) -> None:
     serve_initial(feed_server)
     feed_server.route("/missing.xml", b"not here", status=404, content_type="text/plain")
     feed_server.route("/error.xml", b"oops", status=500, content_type="text/plain")
     feed_server.stall("/slow.xml")
-    feed_server.route("/page.xml", b"<html><head><title>Sign in</title></head><body><form>"
-                      b"</form></body></html>", content_type="text/html")
+    feed_server.route(
+        "/page.xml",
+        b"<html><head><title>Sign in</title></head><body><form></form></body></html>",
+        content_type="text/html",
+    )
     feed_server.route("/broken.xml", BROKEN_XML)
     feed_server.route("/huge.xml", b"<rss>" + b" " * 300_000 + b"</rss>")
     closed_port = _closed_port()
     extra = "\n".join(
-        f"  - url: {url}\n    name: {name}" for name, url in [
+        f"  - url: {url}\n    name: {name}"
+        for name, url in [
             ("Missing", feed_server.url("/missing.xml")),
             ("Error", feed_server.url("/error.xml")),
             ("Slow", feed_server.url("/slow.xml")),

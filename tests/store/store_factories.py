@@ -45,9 +45,7 @@ def temporary_pg_database() -> Iterator[str]:
         yield f"postgresql+psycopg://{PG_SERVER}/{name}"
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def empty_pg_tables(url: str) -> None:
@@ -61,23 +59,41 @@ def empty_pg_tables(url: str) -> None:
 
 
 def feed(n: int, interval: float = 300.0, tags: Sequence[str] = ()) -> FeedSpec:
-    return FeedSpec(url=f"https://news{n}.example/feed.xml", name=f"Feed {n}",
-                    interval_seconds=interval, tags=tuple(tags))
+    return FeedSpec(
+        url=f"https://news{n}.example/feed.xml", name=f"Feed {n}", interval_seconds=interval, tags=tuple(tags)
+    )
 
 
-def item(key: str, *, title: str = "Shipment seized at port", link: str | None = None,
-         published: datetime | None = T0, feed_url: str = "https://news1.example/feed.xml"
-         ) -> Item:
-    return Item(key=key, feed_url=feed_url, title=title, summary=f"summary of {key}",
-                content=f"content of {key}", link=link or f"https://news.example/{key}",
-                published=published, author="Desk")
+def item(
+    key: str,
+    *,
+    title: str = "Shipment seized at port",
+    link: str | None = None,
+    published: datetime | None = T0,
+    feed_url: str = "https://news1.example/feed.xml",
+) -> Item:
+    return Item(
+        key=key,
+        feed_url=feed_url,
+        title=title,
+        summary=f"summary of {key}",
+        content=f"content of {key}",
+        link=link or f"https://news.example/{key}",
+        published=published,
+        author="Desk",
+    )
 
 
-def match(rule_id: str = "arms", severity: Severity = Severity.HIGH,
-          notify: Sequence[str] = ("ops",)) -> RuleMatch:
+def match(rule_id: str = "arms", severity: Severity = Severity.HIGH, notify: Sequence[str] = ("ops",)) -> RuleMatch:
     spans = (Span("title", 0, 8, "Shipment"), Span("summary", 3, 10, "seized"))
-    return RuleMatch(rule_id=rule_id, rule_title=f"Rule {rule_id}", severity=severity,
-                     notify=tuple(notify), spans=spans, snippet="«Shipment» «seized» at port")
+    return RuleMatch(
+        rule_id=rule_id,
+        rule_title=f"Rule {rule_id}",
+        severity=severity,
+        notify=tuple(notify),
+        spans=spans,
+        snippet="«Shipment» «seized» at port",
+    )
 
 
 def by_notify(m: RuleMatch) -> Sequence[str]:
@@ -86,9 +102,16 @@ def by_notify(m: RuleMatch) -> Sequence[str]:
 
 def poll(status: str, now: datetime, **changes: object) -> PollOutcome:
     values: dict[str, object] = {
-        "now": now, "status": status, "http_status": 200, "etag": None, "last_modified": None,
-        "body_sha256": None, "error_kind": None, "error": None,
-        "next_poll_at": now + timedelta(seconds=300), "new_items": 0,
+        "now": now,
+        "status": status,
+        "http_status": 200,
+        "etag": None,
+        "last_modified": None,
+        "body_sha256": None,
+        "error_kind": None,
+        "error": None,
+        "next_poll_at": now + timedelta(seconds=300),
+        "new_items": 0,
     }
     values.update(changes)
     return PollOutcome(**values)  # type: ignore[arg-type]

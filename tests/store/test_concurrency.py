@@ -29,7 +29,10 @@ def _race_processes(url: str, kind: str) -> list[list[int]]:
     procs = [
         subprocess.Popen(
             [sys.executable, str(WORKER_SCRIPT), url, f"worker-{n}", kind],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_child_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=_child_env(),
         )
         for n in range(WORKERS)
     ]

@@ -32,10 +32,16 @@ def _items(path: Path) -> list[Item]:
     parsed = feedparser.parse(path.read_bytes())
     url = f"file://{path.name}"
     return [
-        Item(key=str(e.get("id") or e.get("link") or e.get("title") or index), feed_url=url,
-             title=str(e.get("title", "")), summary=str(e.get("summary", "")),
-             content=str(e["content"][0].get("value", "")) if e.get("content") else "",
-             link=e.get("link"), published=_when(e), author=e.get("author"))
+        Item(
+            key=str(e.get("id") or e.get("link") or e.get("title") or index),
+            feed_url=url,
+            title=str(e.get("title", "")),
+            summary=str(e.get("summary", "")),
+            content=str(e["content"][0].get("value", "")) if e.get("content") else "",
+            link=e.get("link"),
+            published=_when(e),
+            author=e.get("author"),
+        )
         for index, e in enumerate(parsed.entries)
     ]
 
@@ -55,8 +61,7 @@ def test_real_news_feeds_round_trip(store: Store) -> None:
             unique.setdefault(item.key, item)
         result = store.save_items(ids[f"file://{path.name}"], items, {}, by_notify, T0)
         assert result.new_items == len(unique)
-        assert store.known_item_keys(ids[f"file://{path.name}"], [i.key for i in items]) == {
-            i.key for i in items}
+        assert store.known_item_keys(ids[f"file://{path.name}"], [i.key for i in items]) == {i.key for i in items}
         expected.extend(unique.values())
     assert [stored.item for stored in store.iter_items()] == expected
 
@@ -76,8 +81,7 @@ def test_real_news_feeds_group_into_stories(store: Store) -> None:
                 story_keys[entry.key] = story_key(entry.title, entry.summary, entry.link)
                 keys.setdefault((path.name, entry.title, entry.link), story_keys[entry.key])
         matches = {entry.key: [match("all", notify=("ops",))] for entry in items}
-        store.save_items(ids[f"file://{path.name}"], items, matches, by_notify, T0,
-                         story_keys=story_keys)
+        store.save_items(ids[f"file://{path.name}"], items, matches, by_notify, T0, story_keys=story_keys)
     hits = store.list_hits(limit=100_000, include_suppressed=True)
     members: dict[int, list[HitView]] = defaultdict(list)
     for hit in hits:
@@ -93,5 +97,5 @@ def test_real_news_feeds_group_into_stories(store: Store) -> None:
     for group in members.values():
         group_keys = [keys[(h.feed_name, h.item_title, h.link)] for h in group]
         for index, key in enumerate(group_keys):
-            others = group_keys[:index] + group_keys[index + 1:]
+            others = group_keys[:index] + group_keys[index + 1 :]
             assert not others or any(same_story(key, other) for other in others)

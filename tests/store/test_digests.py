@@ -20,8 +20,14 @@ def feed_id(store: Store) -> int:
     return store.claim_feeds(T0, "w", 60, 1)[0].id
 
 
-def queue(store: Store, feed_id: int, keys: list[str], now: datetime,
-          severity: Severity = Severity.HIGH, channels: tuple[str, ...] = ("digest",)) -> None:
+def queue(
+    store: Store,
+    feed_id: int,
+    keys: list[str],
+    now: datetime,
+    severity: Severity = Severity.HIGH,
+    channels: tuple[str, ...] = ("digest",),
+) -> None:
     matches = {key: [match("arms", severity, notify=channels)] for key in keys}
     store.save_items(feed_id, [item(key) for key in keys], matches, by_notify, now)
 
@@ -101,8 +107,7 @@ def test_release_returns_claims_without_counting_an_attempt(store: Store, feed_i
     store.release(ids)
     store.release([])
     again = store.claim_deliveries(at(1), "other", 30, 10)
-    assert sorted((job.delivery_id, job.attempts) for job in again) == [(i, 0) for i in
-                                                                        sorted(ids)]
+    assert sorted((job.delivery_id, job.attempts) for job in again) == [(i, 0) for i in sorted(ids)]
 
 
 def test_digesting_workers_never_share_a_hit(store: Store, feed_id: int) -> None:

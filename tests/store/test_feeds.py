@@ -29,8 +29,7 @@ def test_sync_updates_and_deactivates_but_keeps_history(store: Store) -> None:
     store.sync_feeds([FeedSpec(feed(1).url, "Renamed", 60, ("new",))], at(10))
     views = {v.url: v for v in store.list_feeds()}
     first, second = views[feed(1).url], views[feed(2).url]
-    assert (first.name, first.interval_seconds, first.tags, first.active) == (
-        "Renamed", 60, ("new",), True)
+    assert (first.name, first.interval_seconds, first.tags, first.active) == ("Renamed", 60, ("new",), True)
     assert second.active is False
     assert first.item_count == 1
     assert first.next_poll_at == T0  # an update does not reschedule
@@ -72,8 +71,18 @@ def test_lease_blocks_second_claim_until_it_expires(store: Store) -> None:
 def test_record_poll_ok_stores_validators_and_releases_lease(store: Store) -> None:
     store.sync_feeds([feed(1)], T0)
     job = store.claim_feeds(T0, "w", 300, 1)[0]
-    store.record_poll(job.id, poll("ok", at(1), etag='"v1"', last_modified="Sun, 01 Mar 2026",
-                                   body_sha256="ab" * 32, new_items=3, next_poll_at=at(2)))
+    store.record_poll(
+        job.id,
+        poll(
+            "ok",
+            at(1),
+            etag='"v1"',
+            last_modified="Sun, 01 Mar 2026",
+            body_sha256="ab" * 32,
+            new_items=3,
+            next_poll_at=at(2),
+        ),
+    )
     again = store.claim_feeds(at(2), "w", 300, 1)[0]  # lease released, due at(2)
     assert again.state == ConditionalState('"v1"', "Sun, 01 Mar 2026", "ab" * 32)
     assert again.last_success_at == at(1)
@@ -97,16 +106,24 @@ def test_errors_count_up_keep_state_and_success_resets(store: Store) -> None:
     job = store.claim_feeds(T0, "w", 300, 1)[0]
     store.record_poll(job.id, poll("ok", at(1), etag="e1", next_poll_at=at(1)))
     for n in range(2):
-        store.record_poll(job.id, poll("error", at(2 + n), http_status=503, etag="ignored",
-                                       error_kind="http_status", error="HTTP 503",
-                                       next_poll_at=at(10)))
+        store.record_poll(
+            job.id,
+            poll(
+                "error",
+                at(2 + n),
+                http_status=503,
+                etag="ignored",
+                error_kind="http_status",
+                error="HTTP 503",
+                next_poll_at=at(10),
+            ),
+        )
     failing = store.claim_feeds(at(10), "w", 300, 1)[0]
     assert failing.consecutive_failures == 2
     assert failing.state.etag == "e1"
     assert failing.last_success_at == at(1)
     view = store.list_feeds()[0]
-    assert (view.last_status, view.last_error_kind, view.last_error) == (
-        "error", "http_status", "HTTP 503")
+    assert (view.last_status, view.last_error_kind, view.last_error) == ("error", "http_status", "HTTP 503")
     store.record_poll(job.id, poll("not_modified", at(11), http_status=304, next_poll_at=at(12)))
     view = store.list_feeds()[0]
     assert (view.consecutive_failures, view.last_error, view.last_success_at) == (0, None, at(11))

@@ -30,16 +30,14 @@ def test_second_save_of_the_same_batch_creates_nothing(store: Store, feed_id: in
     first = store.save_items(feed_id, batch, matches, by_notify, T0)
     second = store.save_items(feed_id, batch, matches, by_notify, at(60))
     assert (first.new_items, first.new_hits, first.new_deliveries) == (2, 3, 3)
-    assert (second.new_items, second.new_hits, second.new_deliveries, second.hit_ids) == (
-        0, 0, 0, ())
+    assert (second.new_items, second.new_hits, second.new_deliveries, second.hit_ids) == (0, 0, 0, ())
     assert len(store.list_hits()) == 3
     assert store.pending_count() == 3
 
 
 def test_new_rule_on_a_stored_item_adds_only_that_hit(store: Store, feed_id: int) -> None:
     store.save_items(feed_id, [item("a")], {"a": [match("arms")]}, by_notify, T0)
-    later = store.save_items(feed_id, [item("a")], {"a": [match("arms"), match("oil")]},
-                             by_notify, at(5))
+    later = store.save_items(feed_id, [item("a")], {"a": [match("arms"), match("oil")]}, by_notify, at(5))
     assert (later.new_items, later.new_hits, later.new_deliveries) == (0, 1, 1)
     assert {hit.rule_id for hit in store.list_hits()} == {"arms", "oil"}
 
@@ -48,16 +46,15 @@ def test_route_decides_channels_and_duplicates_collapse(store: Store, feed_id: i
     def route(m: RuleMatch) -> list[str]:
         return [] if m.rule_id == "quiet" else ["ops", "ops", "slack"]
 
-    result = store.save_items(feed_id, [item("a")], {"a": [match("quiet"), match("loud")]},
-                              route, T0)
+    result = store.save_items(feed_id, [item("a")], {"a": [match("quiet"), match("loud")]}, route, T0)
     assert (result.new_hits, result.new_deliveries) == (2, 2)
-    assert {(d.rule_id, d.channel) for d in store.list_deliveries()} == {
-        ("loud", "ops"), ("loud", "slack")}
+    assert {(d.rule_id, d.channel) for d in store.list_deliveries()} == {("loud", "ops"), ("loud", "slack")}
 
 
 def test_duplicates_within_one_batch_are_saved_once(store: Store, feed_id: int) -> None:
-    result = store.save_items(feed_id, [item("a"), item("a", title="second copy")],
-                              {"a": [match("arms"), match("arms")]}, by_notify, T0)
+    result = store.save_items(
+        feed_id, [item("a"), item("a", title="second copy")], {"a": [match("arms"), match("arms")]}, by_notify, T0
+    )
     assert (result.new_items, result.new_hits, result.new_deliveries) == (1, 1, 1)
     assert [s.item.title for s in store.iter_items()] == ["Shipment seized at port"]
 
@@ -69,15 +66,17 @@ def test_matches_for_unknown_items_are_ignored(store: Store, feed_id: int) -> No
 
 def test_same_key_in_two_feeds_is_two_items(store: Store, feed_id: int) -> None:
     store.sync_feeds([feed(1), feed(2)], T0)
-    other = next(j.id for j in store.claim_feeds(T0, "w", 60, 5, due_only=False) if
-                 j.id != feed_id)
+    other = next(j.id for j in store.claim_feeds(T0, "w", 60, 5, due_only=False) if j.id != feed_id)
     assert store.save_items(feed_id, [item("a")], {}, by_notify, T0).new_items == 1
     assert store.save_items(other, [item("a")], {}, by_notify, T0).new_items == 1
 
 
 def test_text_is_stored_as_given(store: Store, feed_id: int) -> None:
-    hostile = item("k", title="Ракеты «Искандер» — 北朝鮮 \u202e<b>x</b> 🚀 " + "é" * 5000,
-                   link="https://example.org/" + "p" * 9000)
+    hostile = item(
+        "k",
+        title="Ракеты «Искандер» — 北朝鮮 \u202e<b>x</b> 🚀 " + "é" * 5000,
+        link="https://example.org/" + "p" * 9000,
+    )
     store.save_items(feed_id, [hostile], {"k": [match()]}, by_notify, T0)
     stored = next(iter(store.iter_items())).item
     assert stored == hostile

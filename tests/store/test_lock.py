@@ -34,8 +34,11 @@ def db_url(tmp_path: Path) -> str:
 def holder(db_url: str) -> Iterator[subprocess.Popen[str]]:
     """A child process that opened the store exclusively and keeps it until told to stop."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, db_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        [sys.executable, "-c", HOLDER, db_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
@@ -58,8 +61,7 @@ def _open_exclusive_within(url: str, seconds: float) -> Store:
             time.sleep(0.01)
 
 
-def test_second_exclusive_open_names_the_holder(db_url: str,
-                                                holder: subprocess.Popen[str]) -> None:
+def test_second_exclusive_open_names_the_holder(db_url: str, holder: subprocess.Popen[str]) -> None:
     with pytest.raises(StoreLockedError) as raised:
         Store.open(db_url, exclusive=True)
     message = str(raised.value)
@@ -94,6 +96,5 @@ def test_lock_dies_with_a_killed_holder(db_url: str, holder: subprocess.Popen[st
 
 
 def test_exclusive_does_not_apply_to_in_memory_sqlite() -> None:
-    with Store.open("sqlite://", exclusive=True) as first, \
-            Store.open("sqlite://", exclusive=True) as second:
+    with Store.open("sqlite://", exclusive=True) as first, Store.open("sqlite://", exclusive=True) as second:
         assert first.list_feeds() == second.list_feeds() == []

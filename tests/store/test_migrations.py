@@ -20,8 +20,7 @@ from monitor.store import Store
 from monitor.store.db import alembic_config
 from monitor.stories import story_key
 
-EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries",
-                   "alembic_version"}
+EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries", "alembic_version"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -136,9 +135,10 @@ def test_upgrade_from_0001_keeps_data_and_opens_old_stories(empty_url: str) -> N
     engine = sa.create_engine(empty_url)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO stories (first_seen_at, title) VALUES (:t, 'old story')"
-            ), {"t": T0 if engine.dialect.name == "postgresql" else T0.replace(tzinfo=None)})
+            conn.execute(
+                sa.text("INSERT INTO stories (first_seen_at, title) VALUES (:t, 'old story')"),
+                {"t": T0 if engine.dialect.name == "postgresql" else T0.replace(tzinfo=None)},
+            )
     finally:
         engine.dispose()
     with Store.open(empty_url) as store:
@@ -146,8 +146,9 @@ def test_upgrade_from_0001_keeps_data_and_opens_old_stories(empty_url: str) -> N
         store.sync_feeds([feed(1)], T0)
         feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
         entry = item("a")
-        result = store.save_items(feed_id, [entry], {"a": [match()]}, by_notify, T0,
-                                  story_keys={"a": story_key(entry.title, "", entry.link)})
+        result = store.save_items(
+            feed_id, [entry], {"a": [match()]}, by_notify, T0, story_keys={"a": story_key(entry.title, "", entry.link)}
+        )
         assert result.new_deliveries == 1
         assert store.list_hits()[0].story_id == 2  # a new story next to the migrated one
     engine = sa.create_engine(empty_url)

@@ -22,9 +22,17 @@ def test_claim_builds_the_alert_from_hit_item_and_feed(store: Store, hit_id: int
     assert sorted(job.channel for job in jobs) == ["mail", "ops"]
     alert = jobs[0].alert
     assert (alert.hit_id, alert.rule_id, alert.rule_title, alert.severity) == (
-        hit_id, "arms", "Rule arms", Severity.HIGH)
+        hit_id,
+        "arms",
+        "Rule arms",
+        Severity.HIGH,
+    )
     assert (alert.item_title, alert.link, alert.feed_name, alert.published) == (
-        "Shipment seized at port", "https://news.example/a", "Feed 1", T0)
+        "Shipment seized at port",
+        "https://news.example/a",
+        "Feed 1",
+        T0,
+    )
     assert alert.matched == ("shipment", "seized")
     assert alert.snippet == "«Shipment» «seized» at port"
     assert [s.text for s in alert.spans] == ["Shipment", "seized"]
@@ -38,8 +46,7 @@ def test_lease_hides_claimed_deliveries_until_expiry(store: Store, hit_id: int) 
 
 
 def test_claim_respects_limit_and_channel_filter(store: Store, hit_id: int) -> None:
-    assert [j.channel for j in store.claim_deliveries(T0, "a", 30, 10, channels=["mail"])] == [
-        "mail"]
+    assert [j.channel for j in store.claim_deliveries(T0, "a", 30, 10, channels=["mail"])] == ["mail"]
     assert store.claim_deliveries(T0, "a", 30, 10, channels=[]) == []
     assert len(store.claim_deliveries(T0, "a", 30, 1)) == 1
 

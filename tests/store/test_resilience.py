@@ -40,8 +40,8 @@ def _kill_connections_to(database: str) -> int:
     """What a server restart or an admin does to the store's open connections."""
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
         rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()", (database,),
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
         ).fetchall()
     return len(rows)
 
@@ -65,8 +65,12 @@ def _wait_for_server() -> None:
 
 def _pg_ctlcluster(action: str) -> None:
     versions = sorted(path.name for path in Path("/etc/postgresql").iterdir())
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", action],
-                   check=True, capture_output=True, timeout=SERVER_DEADLINE_SECONDS)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", action],
+        check=True,
+        capture_output=True,
+        timeout=SERVER_DEADLINE_SECONDS,
+    )
 
 
 def _retry_once(call: Callable[[], T]) -> T:
@@ -77,8 +81,7 @@ def _retry_once(call: Callable[[], T]) -> T:
         return call()
 
 
-def _save(store: Store, feed_id: int, key: str, route: Callable[[RuleMatch], Sequence[str]]
-          = by_notify) -> SaveResult:
+def _save(store: Store, feed_id: int, key: str, route: Callable[[RuleMatch], Sequence[str]] = by_notify) -> SaveResult:
     return store.save_items(feed_id, [item(key)], {key: [match()]}, route, at(10))
 
 
@@ -87,8 +90,7 @@ def _feed_id(store: Store) -> int:
     return store.claim_feeds(T0, "w", 60, 1)[0].id
 
 
-def test_connection_lost_mid_save_raises_and_leaves_nothing(pg_store: Store,
-                                                            clean_pg_url: str) -> None:
+def test_connection_lost_mid_save_raises_and_leaves_nothing(pg_store: Store, clean_pg_url: str) -> None:
     feed_id = _feed_id(pg_store)
     database = _database_name(clean_pg_url)
 
@@ -106,8 +108,7 @@ def test_connection_lost_mid_save_raises_and_leaves_nothing(pg_store: Store,
     assert (retried.new_items, retried.new_hits, retried.new_deliveries) == (1, 1, 1)
 
 
-def test_dropped_idle_connections_are_replaced_transparently(pg_store: Store,
-                                                             clean_pg_url: str) -> None:
+def test_dropped_idle_connections_are_replaced_transparently(pg_store: Store, clean_pg_url: str) -> None:
     feed_id = _feed_id(pg_store)
     assert _kill_connections_to(_database_name(clean_pg_url)) >= 1  # the pooled one
     assert _save(pg_store, feed_id, "a").new_items == 1  # pre-ping notices, reconnects

@@ -36,40 +36,43 @@ def keyed(entry: Item) -> StoryKey:
     return story_key(entry.title, LEDE, entry.link)
 
 
-def save(store: Store, feed_id: int, entries: Sequence[Item], now: datetime,
-         rules: Sequence[str] = ("arms",), **options: object) -> SaveResult:
+def save(
+    store: Store,
+    feed_id: int,
+    entries: Sequence[Item],
+    now: datetime,
+    rules: Sequence[str] = ("arms",),
+    **options: object,
+) -> SaveResult:
     matches = {entry.key: [match(rule) for rule in rules] for entry in entries}
     keys = {entry.key: keyed(entry) for entry in entries}
-    return store.save_items(feed_id, entries, matches, by_notify, now, story_keys=keys,
-                            **options)  # type: ignore[arg-type]
+    return store.save_items(feed_id, entries, matches, by_notify, now, story_keys=keys, **options)  # type: ignore[arg-type]
 
 
 def all_hits(store: Store) -> list[tuple[int | None, bool, int]]:
     """(story id, shown, corroboration) per hit, oldest first."""
     shown = {hit.hit_id for hit in store.list_hits()}
-    return [(h.story_id, h.hit_id in shown, h.corroboration)
-            for h in reversed(store.list_hits(include_suppressed=True))]
+    return [
+        (h.story_id, h.hit_id in shown, h.corroboration) for h in reversed(store.list_hits(include_suppressed=True))
+    ]
 
 
 def test_same_link_in_two_feeds_alerts_once(store: Store, feed_ids: list[int]) -> None:
     link = "https://wire.example/tanker"
     first = save(store, feed_ids[0], [news("a", link=link)], T0)
-    second = save(store, feed_ids[1], [news("b", title="Different words entirely", link=link)],
-                  at(60))
+    second = save(store, feed_ids[1], [news("b", title="Different words entirely", link=link)], at(60))
     assert (first.new_deliveries, first.suppressed_hits) == (1, 0)
     assert (second.new_hits, second.new_deliveries, second.suppressed_hits) == (1, 0, 1)
     shown = store.list_hits()
     assert len(shown) == 1
-    assert (shown[0].feed_name, shown[0].corroboration, shown[0].also_reported_by) == (
-        "Feed 1", 2, ("Feed 2",))
+    assert (shown[0].feed_name, shown[0].corroboration, shown[0].also_reported_by) == ("Feed 1", 2, ("Feed 2",))
     hits = store.list_hits(include_suppressed=True)
     assert len(hits) == 2 and hits[0].story_id == hits[1].story_id is not None
     assert hits[0].also_reported_by == ("Feed 1",)
     assert store.pending_count() == 1
 
 
-def test_near_duplicate_text_joins_and_other_text_does_not(store: Store,
-                                                           feed_ids: list[int]) -> None:
+def test_near_duplicate_text_joins_and_other_text_does_not(store: Store, feed_ids: list[int]) -> None:
     save(store, feed_ids[0], [news("a")], T0)
     save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(60))
     save(store, feed_ids[2], [news("c", title=OTHER_EVENT)], at(120))
@@ -79,21 +82,20 @@ def test_near_duplicate_text_joins_and_other_text_does_not(store: Store,
     assert store.pending_count() == 2
 
 
-def test_shared_band_without_similar_text_is_not_a_story(store: Store,
-                                                         feed_ids: list[int]) -> None:
+def test_shared_band_without_similar_text_is_not_a_story(store: Store, feed_ids: list[int]) -> None:
     """A band is only a candidate: the stored signatures must confirm it."""
     for n, title in enumerate((EVENT, OTHER_EVENT)):
         entry = news(f"k{n}", title=title)
         colliding = StoryKey(None, keyed(entry).signature, ("tcollision",))
-        store.save_items(feed_ids[n], [entry], {entry.key: [match()]}, by_notify, at(n),
-                         story_keys={entry.key: colliding})
+        store.save_items(
+            feed_ids[n], [entry], {entry.key: [match()]}, by_notify, at(n), story_keys={entry.key: colliding}
+        )
     first, second = all_hits(store)
     assert first[0] != second[0]
     assert store.pending_count() == 2
 
 
-def test_stories_close_after_the_window_since_their_last_item(store: Store,
-                                                              feed_ids: list[int]) -> None:
+def test_stories_close_after_the_window_since_their_last_item(store: Store, feed_ids: list[int]) -> None:
     link = "https://wire.example/same"
     save(store, feed_ids[0], [news("a", link=link)], T0)
     save(store, feed_ids[1], [news("b", link=link)], at(2.5 * DAY))  # keeps the story open
@@ -101,24 +103,20 @@ def test_stories_close_after_the_window_since_their_last_item(store: Store,
     save(store, feed_ids[3], [news("d", link=link)], at(8.5 * DAY))  # 3.5 days of silence
     stories = [story for story, _, _ in all_hits(store)]
     assert stories[0] == stories[1] == stories[2] != stories[3]
-    wide = save(store, feed_ids[4], [news("e", link=link)], at(20 * DAY),
-                story_window=timedelta(days=30))
+    wide = save(store, feed_ids[4], [news("e", link=link)], at(20 * DAY), story_window=timedelta(days=30))
     assert wide.suppressed_hits == 1
 
 
-def test_realert_on_new_source_alerts_once_per_new_feed(store: Store,
-                                                        feed_ids: list[int]) -> None:
+def test_realert_on_new_source_alerts_once_per_new_feed(store: Store, feed_ids: list[int]) -> None:
     def loud(rule_id: str) -> bool:
         return rule_id == "arms"
 
     save(store, feed_ids[0], [news("a")], T0, realert_on_new_source=loud)
-    second = save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(60),
-                  realert_on_new_source=loud)
+    second = save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(60), realert_on_new_source=loud)
     again = save(store, feed_ids[1], [news("c")], at(120), realert_on_new_source=loud)
     assert (second.new_deliveries, second.suppressed_hits) == (1, 0)
     assert (again.new_deliveries, again.suppressed_hits) == (0, 1)
-    assert [(shown, corroboration) for _, shown, corroboration in all_hits(store)] == [
-        (True, 2), (True, 2), (False, 1)]
+    assert [(shown, corroboration) for _, shown, corroboration in all_hits(store)] == [(True, 2), (True, 2), (False, 1)]
 
 
 def test_each_rule_alerts_once_per_story(store: Store, feed_ids: list[int]) -> None:
@@ -145,8 +143,7 @@ def test_items_without_story_keys_behave_as_before(store: Store, feed_ids: list[
     assert [(story, shown) for story, shown, _ in all_hits(store)] == [(None, True)] * 2
 
 
-def test_resaving_and_new_rules_on_stored_items_keep_their_story(store: Store,
-                                                                 feed_ids: list[int]) -> None:
+def test_resaving_and_new_rules_on_stored_items_keep_their_story(store: Store, feed_ids: list[int]) -> None:
     save(store, feed_ids[0], [news("a")], T0)
     save(store, feed_ids[1], [news("b")], at(60))
     again = save(store, feed_ids[1], [news("b")], at(120), rules=("arms", "oil"))
@@ -155,8 +152,7 @@ def test_resaving_and_new_rules_on_stored_items_keep_their_story(store: Store,
     assert len(stories) == 1 and None not in stories
 
 
-def test_alerts_carry_story_and_at_most_ten_other_outlets(store: Store,
-                                                          feed_ids: list[int]) -> None:
+def test_alerts_carry_story_and_at_most_ten_other_outlets(store: Store, feed_ids: list[int]) -> None:
     link = "https://wire.example/everywhere"
     for n in reversed(range(12)):  # Feed 12 first: it is the one that alerts
         save(store, feed_ids[n], [news(f"k{n}", link=link)], at(12 - n))

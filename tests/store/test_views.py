@@ -24,15 +24,18 @@ def test_list_hits_newest_first_with_filters(store: Store, feed_id: int) -> None
     store.save_items(feed_id, [item("a")], {"a": [match("arms", Severity.LOW)]}, by_notify, T0)
     store.save_items(feed_id, [item("b")], {"b": [match("oil")]}, by_notify, at(60))
     store.save_items(feed_id, [item("c")], {"c": [match("arms")]}, by_notify, at(120))
-    assert [(h.rule_id, h.created_at) for h in store.list_hits()] == [
-        ("arms", at(120)), ("oil", at(60)), ("arms", T0)]
+    assert [(h.rule_id, h.created_at) for h in store.list_hits()] == [("arms", at(120)), ("oil", at(60)), ("arms", T0)]
     assert [h.created_at for h in store.list_hits(rule_id="arms")] == [at(120), T0]
     assert [h.rule_id for h in store.list_hits(since=at(60))] == ["arms", "oil"]
     assert [h.created_at for h in store.list_hits(since=at(1), rule_id="arms")] == [at(120)]
     assert len(store.list_hits(limit=1)) == 1
     oldest = store.list_hits()[-1]
     assert (oldest.severity, oldest.feed_name, oldest.item_title, oldest.corroboration) == (
-        Severity.LOW, "Feed 1", "Shipment seized at port", 1)
+        Severity.LOW,
+        "Feed 1",
+        "Shipment seized at port",
+        1,
+    )
     assert oldest.story_id is None
     assert [s.field for s in oldest.spans] == ["title", "summary"]
 
@@ -47,8 +50,7 @@ def test_list_feeds_counts_items(store: Store, feed_id: int) -> None:
 def test_timestamps_round_trip_as_aware_utc(store: Store, feed_id: int) -> None:
     published = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=PACIFIC)
     fetched = datetime(2026, 3, 1, 20, 0, tzinfo=KYIV)
-    store.save_items(feed_id, [item("a", published=published)], {"a": [match()]}, by_notify,
-                     fetched)
+    store.save_items(feed_id, [item("a", published=published)], {"a": [match()]}, by_notify, fetched)
     hit = store.list_hits()[0]
     for value, original in ((hit.published, published), (hit.created_at, fetched)):
         assert value == original

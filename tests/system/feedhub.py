@@ -30,8 +30,7 @@ class FeedHub:
         self.held = 0  # requests currently waiting at the closed gate
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.hub = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def start(self) -> FeedHub:
         self._thread.start()

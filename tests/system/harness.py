@@ -21,9 +21,13 @@ from sqlalchemy.engine import Engine, make_url
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               explain: Callable[[], str] | None = None,
-               alive: Iterable[Worker] = ()) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    explain: Callable[[], str] | None = None,
+    alive: Iterable[Worker] = (),
+) -> None:
     """Polls `condition`; gives up at the deadline, or at once if a worker in `alive` died."""
     deadline = time.monotonic() + timeout
     watched = list(alive)
@@ -76,12 +80,14 @@ class Worker:
 
 
 def start_worker(config: Path, log_path: Path) -> Worker:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("MONITOR_")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MONITOR_")}
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     return Worker(process, log_path)
 
@@ -127,8 +133,7 @@ class DbProbe:
 
     def feeds(self) -> dict[str, FeedState]:
         rows = self.rows(
-            "SELECT url, last_status, last_fetch_at, next_poll_at, claimed_by, lease_until,"
-            " interval_seconds FROM feeds"
+            "SELECT url, last_status, last_fetch_at, next_poll_at, claimed_by, lease_until, interval_seconds FROM feeds"
         )
         return {row[0]: FeedState(*row) for row in rows}
 
@@ -143,14 +148,13 @@ class DbProbe:
         """Totals plus distinct counts of what must be unique, for a duplicate check."""
         return {
             "items": self.scalar("SELECT count(*) FROM items"),
-            "distinct_items": self.scalar(
-                "SELECT count(*) FROM (SELECT DISTINCT feed_id, key FROM items) AS d"),
+            "distinct_items": self.scalar("SELECT count(*) FROM (SELECT DISTINCT feed_id, key FROM items) AS d"),
             "hits": self.scalar("SELECT count(*) FROM hits"),
-            "distinct_hits": self.scalar(
-                "SELECT count(*) FROM (SELECT DISTINCT item_id, rule_id FROM hits) AS d"),
+            "distinct_hits": self.scalar("SELECT count(*) FROM (SELECT DISTINCT item_id, rule_id FROM hits) AS d"),
             "deliveries": self.scalar("SELECT count(*) FROM deliveries"),
             "distinct_deliveries": self.scalar(
-                "SELECT count(*) FROM (SELECT DISTINCT hit_id, channel FROM deliveries) AS d"),
+                "SELECT count(*) FROM (SELECT DISTINCT hit_id, channel FROM deliveries) AS d"
+            ),
             "sent": self.scalar("SELECT count(*) FROM deliveries WHERE status = 'sent'"),
         }
 

@@ -43,8 +43,7 @@ class FeedWriter:
     def _entries_of(self, feed: int) -> list[Entry]:
         if feed not in self._entries:
             self._entries[feed] = [
-                Entry(f"q-{feed}-{k}", self._text(7).capitalize(), self._text(20),
-                      f"https://example.org/{feed}/q{k}")
+                Entry(f"q-{feed}-{k}", self._text(7).capitalize(), self._text(20), f"https://example.org/{feed}/q{k}")
                 for k in range(self._quiet)
             ]
         return self._entries[feed]

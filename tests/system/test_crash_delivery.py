@@ -30,9 +30,10 @@ def write_config(tmp_path: Path, hub: FeedHub, smtp: SmtpSink, webhook: WebhookR
     (tmp_path / "rules" / "watch.yaml").write_text(RULES_YAML, encoding="utf-8")
     feeds = "".join(f"  - url: {hub.url(feed_path(n))}\n    name: Feed {n}\n" for n in range(FEEDS))
     config = tmp_path / "monitor.yaml"
-    config.write_text(f"""
-database: sqlite:///{tmp_path / 'monitor.db'}
-rules: {tmp_path / 'rules'}
+    config.write_text(
+        f"""
+database: sqlite:///{tmp_path / "monitor.db"}
+rules: {tmp_path / "rules"}
 interval: 5s
 tick: 0.3s
 fetch:
@@ -47,7 +48,9 @@ notify:
     url: json://127.0.0.1:{webhook.port}/hook
     min_interval: 0s
 feeds:
-{feeds}""", encoding="utf-8")
+{feeds}""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -57,8 +60,9 @@ def received(smtp: SmtpSink, webhook: WebhookReceiver) -> int:
     return mails + len(webhook.bodies())
 
 
-def kill_at_a_random_point(worker: Worker, rng: random.Random, smtp: SmtpSink,
-                           webhook: WebhookReceiver, sends: int) -> str:
+def kill_at_a_random_point(
+    worker: Worker, rng: random.Random, smtp: SmtpSink, webhook: WebhookReceiver, sends: int
+) -> str:
     """Half the kills land at a random time since start (start-up, fetch, parse, store), half
     after a random number of further sends (in the middle of delivery)."""
     if rng.random() < 0.5:
@@ -69,8 +73,13 @@ def kill_at_a_random_point(worker: Worker, rng: random.Random, smtp: SmtpSink,
     else:
         # once everything is out (`sends`), the kill lands on an idle daemon: also a case
         target = min(received(smtp, webhook) + rng.randint(1, 40), sends)
-        wait_until(lambda: received(smtp, webhook) >= target, 60, "sends before the kill",
-                   lambda: worker.log()[-3000:], alive=[worker])
+        wait_until(
+            lambda: received(smtp, webhook) >= target,
+            60,
+            "sends before the kill",
+            lambda: worker.log()[-3000:],
+            alive=[worker],
+        )
         point = f"after send #{received(smtp, webhook)}"
     assert worker.alive(), worker.log()[-3000:]
     worker.kill()
@@ -92,8 +101,13 @@ def test_no_alert_is_lost_and_duplicates_stay_within_the_crash_window(
         points.append(kill_at_a_random_point(worker, rng, smtp, webhook, 2 * len(refs)))
     last = start_worker(config, tmp_path / "final.log")
     try:
-        wait_until(lambda: all_delivered(smtp, webhook, refs), 120, "every alert on both channels",
-                   lambda: f"kills at {points}\n{last.log()[-3000:]}", alive=[last])
+        wait_until(
+            lambda: all_delivered(smtp, webhook, refs),
+            120,
+            "every alert on both channels",
+            lambda: f"kills at {points}\n{last.log()[-3000:]}",
+            alive=[last],
+        )
     finally:
         assert last.stop() == 0, last.log()[-3000:]
     duplicates = count_duplicates(smtp, webhook, refs)

@@ -29,7 +29,10 @@ def pg_ctl(action: str) -> subprocess.CompletedProcess[str]:
     version = sorted(path.name for path in Path("/etc/postgresql").iterdir())[-1]
     return subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -53,9 +56,10 @@ def write_config(tmp_path: Path, hub: FeedHub, webhook: WebhookReceiver, databas
     (tmp_path / "rules" / "watch.yaml").write_text(RULES_YAML, encoding="utf-8")
     feeds = "".join(f"  - url: {hub.url(feed_path(n))}\n    name: Feed {n}\n" for n in range(FEEDS))
     config = tmp_path / "monitor.yaml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 database: {database}
-rules: {tmp_path / 'rules'}
+rules: {tmp_path / "rules"}
 interval: 1s
 max_backoff: 2s
 tick: 0.3s
@@ -68,7 +72,9 @@ notify:
     url: json://127.0.0.1:{webhook.port}/hook
     min_interval: 0s
 feeds:
-{feeds}""", encoding="utf-8")
+{feeds}""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -81,23 +87,36 @@ def publish(hub: FeedHub, writer: FeedWriter, feeds: range, serial: int) -> list
 
 
 def test_daemon_survives_a_postgresql_restart_and_loses_nothing(
-    tmp_path: Path, hub: FeedHub, webhook: WebhookReceiver, pg_url: str,
+    tmp_path: Path,
+    hub: FeedHub,
+    webhook: WebhookReceiver,
+    pg_url: str,
     restartable_postgres: None,
 ) -> None:
     writer = FeedWriter(seed=23, quiet=2)
     refs = publish(hub, writer, range(FEEDS), 0)
     daemon = start_worker(write_config(tmp_path, hub, webhook, pg_url), tmp_path / "daemon.log")
     try:
-        wait_until(lambda: len(webhook.bodies()) >= len(refs), 60, "the first alerts",
-                   lambda: daemon.log()[-3000:], alive=[daemon])
+        wait_until(
+            lambda: len(webhook.bodies()) >= len(refs),
+            60,
+            "the first alerts",
+            lambda: daemon.log()[-3000:],
+            alive=[daemon],
+        )
         refs += publish(hub, writer, range(0, FEEDS, 2), 1)  # just before the restart
         restart = pg_ctl("restart")
         assert restart.returncode == 0, restart.stderr
         refs += publish(hub, writer, range(1, FEEDS, 2), 2)  # while it comes back
         wait_until(pg_ready, 60, "PostgreSQL to accept connections again")
         refs += publish(hub, writer, range(0, FEEDS, 3), 3)  # after it is back
-        wait_until(lambda: all(posts_mentioning(webhook.bodies(), r) >= 1 for r in refs), 90,
-                   "every alert after the restart", lambda: daemon.log()[-4000:], alive=[daemon])
+        wait_until(
+            lambda: all(posts_mentioning(webhook.bodies(), r) >= 1 for r in refs),
+            90,
+            "every alert after the restart",
+            lambda: daemon.log()[-4000:],
+            alive=[daemon],
+        )
         assert daemon.alive()
     finally:
         assert daemon.stop() == 0, daemon.log()[-3000:]
@@ -105,8 +124,9 @@ def test_daemon_survives_a_postgresql_restart_and_loses_nothing(
     assert [ref for ref in refs if posts_mentioning(bodies, ref) != 1] == []
     assert len(bodies) == len(refs)
     log = daemon.log()
-    assert "terminating connection" in log or "unavailable" in log.lower() or "failed" in log, \
+    assert "terminating connection" in log or "unavailable" in log.lower() or "failed" in log, (
         "the daemon did not report the lost database"
+    )
     db = DbProbe(pg_url)
     try:
         counts = db.counts()

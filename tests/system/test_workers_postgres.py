@@ -33,13 +33,12 @@ POLLED = re.compile(r"Feed \d+: (ok|not_modified|unchanged)")
 def write_config(tmp_path: Path, hub: FeedHub, webhook: WebhookReceiver, database: str) -> Path:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "watch.yaml").write_text(RULES_YAML, encoding="utf-8")
-    feeds = "".join(
-        f"  - url: {hub.url(feed_path(n))}\n    name: Feed {n}\n" for n in range(FEEDS)
-    )
+    feeds = "".join(f"  - url: {hub.url(feed_path(n))}\n    name: Feed {n}\n" for n in range(FEEDS))
     config = tmp_path / "monitor.yaml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 database: {database}
-rules: {tmp_path / 'rules'}
+rules: {tmp_path / "rules"}
 interval: {INTERVAL}s
 max_backoff: {INTERVAL}s
 tick: {TICK}s
@@ -55,7 +54,9 @@ notify:
     url: json://127.0.0.1:{webhook.port}/hook
     min_interval: 0s
 feeds:
-{feeds}""", encoding="utf-8")
+{feeds}""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -75,8 +76,13 @@ def test_three_workers_poll_on_time_once_and_take_over_a_killed_worker(
     db = DbProbe(pg_url)
     workers = [start_worker(config, tmp_path / f"worker{n}.log") for n in range(3)]
     try:
-        wait_until(lambda: len(webhook.bodies()) >= len(refs), 90, "the first alerts",
-                   lambda: explain(workers, db), alive=workers)
+        wait_until(
+            lambda: len(webhook.bodies()) >= len(refs),
+            90,
+            "the first alerts",
+            lambda: explain(workers, db),
+            alive=workers,
+        )
         assert all(w.alive() for w in workers), explain(workers, db)
         check_polled_on_time(hub, db)
         check_each_worker_polled(workers)
@@ -93,8 +99,11 @@ def check_polled_on_time(hub: FeedHub, db: DbProbe) -> None:
     before = {path: hub.hits(path) for path in paths}
     started = time.monotonic()
     rounds = 2
-    wait_until(lambda: all(hub.hits(p) - before[p] >= rounds for p in paths),
-               rounds * (INTERVAL + SLACK), f"every feed to be polled {rounds} more times")
+    wait_until(
+        lambda: all(hub.hits(p) - before[p] >= rounds for p in paths),
+        rounds * (INTERVAL + SLACK),
+        f"every feed to be polled {rounds} more times",
+    )
     elapsed = time.monotonic() - started
     most = max(hub.hits(p) - before[p] for p in paths)
     assert most <= elapsed / INTERVAL + 1, f"a feed was polled {most} times in {elapsed:.1f}s"
@@ -111,34 +120,36 @@ def check_each_worker_polled(workers: list[Worker]) -> None:
     assert all(count > 0 for count in polls.values()), polls
 
 
-def check_exactly_once(webhook: WebhookReceiver, db: DbProbe, refs: list[str],
-                       writer: FeedWriter) -> None:
+def check_exactly_once(webhook: WebhookReceiver, db: DbProbe, refs: list[str], writer: FeedWriter) -> None:
     bodies = webhook.bodies()
     assert len(bodies) == len(refs)
     for ref in refs:
         assert posts_mentioning(bodies, ref) == 1, ref
     counts = db.counts()
-    assert counts["items"] == counts["distinct_items"] == sum(
-        writer.item_count(n) for n in range(FEEDS))
+    assert counts["items"] == counts["distinct_items"] == sum(writer.item_count(n) for n in range(FEEDS))
     assert counts["hits"] == counts["distinct_hits"] == len(refs)
     assert counts["deliveries"] == counts["distinct_deliveries"] == counts["sent"] == len(refs)
 
 
 def kill_one_mid_fetch_and_check_takeover(
-    workers: list[Worker], hub: FeedHub, webhook: WebhookReceiver, db: DbProbe,
+    workers: list[Worker],
+    hub: FeedHub,
+    webhook: WebhookReceiver,
+    db: DbProbe,
     writer: FeedWriter,
 ) -> list[str]:
     victim = workers[0]
 
     def victim_leases() -> list[tuple[str, datetime]]:
-        return [(url, f.lease_until) for url, f in db.feeds().items()
-                if f.claimed_by == victim.worker_id and f.lease_until is not None
-                and f.lease_until > datetime.now(UTC)]
+        return [
+            (url, f.lease_until)
+            for url, f in db.feeds().items()
+            if f.claimed_by == victim.worker_id and f.lease_until is not None and f.lease_until > datetime.now(UTC)
+        ]
 
     hub.close_gate()  # fetches now hang, so the victim is caught holding leases
     try:
-        wait_until(lambda: bool(victim_leases()) and hub.held > 0, 3 * INTERVAL,
-                   "the victim to hold feed leases")
+        wait_until(lambda: bool(victim_leases()) and hub.held > 0, 3 * INTERVAL, "the victim to hold feed leases")
         victim.kill()
         killed_mono = time.monotonic()
         killed_at = datetime.now(UTC)
@@ -156,8 +167,13 @@ def kill_one_mid_fetch_and_check_takeover(
         hub.set_feed(feed_path(feed), writer.body(feed))
     total = len(webhook.bodies()) + len(new_refs)
     wait = (lease_end - datetime.now(UTC)).total_seconds() + INTERVAL + 20
-    wait_until(lambda: len(webhook.bodies()) >= total, wait, "alerts after the takeover",
-               lambda: explain(workers[1:], db), alive=workers[1:])
+    wait_until(
+        lambda: len(webhook.bodies()) >= total,
+        wait,
+        "alerts after the takeover",
+        lambda: explain(workers[1:], db),
+        alive=workers[1:],
+    )
     lease_end_mono = killed_mono + (lease_end - killed_at).total_seconds()
     for feed in feeds:
         during_lease = [t for t in hub.times(feed_path(feed)) if killed_mono + 1 < t < lease_end_mono - 1]
