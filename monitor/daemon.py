@@ -28,6 +28,23 @@ from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime, parse_pool
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class StartupSignals:
+    """Remembers a SIGTERM/SIGINT that arrives while the daemon is still starting (config, database
+    migrations), so a stop asked for then ends in a clean exit 0 rather than Python's default death."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def install(self) -> StartupSignals:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._note)
+        return self
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.received = True
 
 
 class Daemon:
@@ -36,6 +53,7 @@ class Daemon:
         runtime: Runtime,
         *,
         watch_rules: bool = True,
+        startup: StartupSignals | None = None,
         metrics_port: int | None = None,
         metrics_host: str = "127.0.0.1",
     ) -> None:
@@ -56,14 +74,18 @@ class Daemon:
         self._last_rule_error: str | None = None
         self._drains: dict[str, asyncio.Task[OutboxReport]] = {}
         self._rng = random.Random()
+        self._startup = startup
 
     def request_stop(self) -> None:
         self._stop.set()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, self.request_stop)
+        if self._startup is not None and self._startup.received:
+            log.info("stop requested during start-up")
+            self.request_stop()
         settings = self._runtime.settings
         scheduler = AsyncIOScheduler(timezone="UTC")
         if self._metrics_server is not None:
@@ -226,12 +248,15 @@ def run_daemon(
     runtime: Runtime,
     *,
     watch_rules: bool = True,
+    startup: StartupSignals | None = None,
     metrics_port: int | None = None,
     metrics_host: str = "127.0.0.1",
 ) -> int:
     async def main() -> int:
         # the daemon's asyncio primitives must be created inside the running loop
-        daemon = Daemon(runtime, watch_rules=watch_rules, metrics_port=metrics_port, metrics_host=metrics_host)
+        daemon = Daemon(
+            runtime, watch_rules=watch_rules, startup=startup, metrics_port=metrics_port, metrics_host=metrics_host
+        )
         return await daemon.run()
 
     with contextlib.suppress(KeyboardInterrupt):

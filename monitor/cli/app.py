@@ -9,7 +9,7 @@ import typer
 from monitor.cli import opml_cmd, report_cmd, rules_cmd
 from monitor.cli.common import ConfigOption, fail, settings_or_exit
 from monitor.config import Settings
-from monitor.daemon import run_daemon
+from monitor.daemon import StartupSignals, run_daemon
 from monitor.fetch import Fetcher
 from monitor.logs import setup_logging
 from monitor.rules import RuleLoadError
@@ -50,12 +50,14 @@ def run(
     ] = "127.0.0.1",
 ) -> None:
     """Run the daemon: poll due feeds, store hits, send alerts, reload rules on change."""
+    startup = StartupSignals().install()
     settings = settings_or_exit(config)
     if log_format not in (None, "text", "json"):
         fail("--log-format must be text or json")
     setup_logging(log_format or settings.log_format)
     runtime = _open(settings)
-    raise typer.Exit(run_daemon(runtime, metrics_port=metrics_port, metrics_host=metrics_host))
+    code = run_daemon(runtime, startup=startup, metrics_port=metrics_port, metrics_host=metrics_host)
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -97,12 +97,17 @@ def test_no_alert_is_lost_and_duplicates_stay_within_the_crash_window(
     rng = random.Random(SEED)
     points = []
     for run in range(KILLS):
+        if run:  # fresh news before each restart, so no kill lands on a daemon with nothing to do
+            refs += [writer.add_match(feed, MATCHES_PER_FEED + run) for feed in range(FEEDS)]
+            for feed in range(FEEDS):
+                hub.set_feed(feed_path(feed), writer.body(feed))
         worker = start_worker(config, tmp_path / f"run{run}.log")
         points.append(kill_at_a_random_point(worker, rng, smtp, webhook, 2 * len(refs)))
     last = start_worker(config, tmp_path / "final.log")
     try:
         wait_until(
-            lambda: all_delivered(smtp, webhook, refs),
+            # when the kills already let everything out, the last worker still has to come up
+            lambda: all_delivered(smtp, webhook, refs) and "daemon started" in last.log(),
             120,
             "every alert on both channels",
             lambda: f"kills at {points}\n{last.log()[-3000:]}",
