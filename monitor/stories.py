@@ -19,11 +19,14 @@ re-use the same words (measured in docs/stories.md); this module has no clock on
 from __future__ import annotations
 
 import re
+import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from monitor import stories_minhash as mh
 
-__all__ = ["THRESHOLD", "StoryKey", "same_story", "similarity", "story_key"]
+__all__ = ["THRESHOLD", "SignatureCache", "StoryKey", "best_text_match", "same_story", "similarity", "story_key"]
 
 THRESHOLD: float = 0.45
 """Minimum similarity for two texts to be one story: the lowest value at which precision on the
@@ -38,6 +41,7 @@ SIGNATURE_PREFIX = "w1:"  # bump when the shingling changes: old and new sets do
 # that either road to a merge yields a candidate. P(shared key) = 1 - (1 - J**rows)**bands.
 LSH_PARTS: tuple[tuple[str, int, int], ...] = (("t", 8, 1), ("f", 8, 2))
 SHINGLES = mh.ShingleConfig()
+Ref = TypeVar("Ref")
 _HEX_RE = re.compile(r"(?:[0-9a-f]{8})*")
 
 
@@ -52,8 +56,12 @@ class StoryKey:
 
 @dataclass(frozen=True, slots=True)
 class _WordSets:
-    title: frozenset[str]
-    full: frozenset[str]  # title + lede
+    title: frozenset[int]
+    full: frozenset[int]  # title + lede
+
+
+SignatureCache = dict[str, _WordSets | None]
+"""Parsed signatures, kept by the caller for one batch (see :func:`best_text_match`)."""
 
 
 def _hex_set(shingle_set: set[str]) -> list[str]:
@@ -82,8 +90,16 @@ def story_key(title: str, summary: str, canonical_link: str | None) -> StoryKey:
     return StoryKey(canonical_link=link, signature=signature, bands=_bands(title_set, full_set))
 
 
-def _split_hex(text: str) -> frozenset[str]:
-    return frozenset(text[i : i + 8] for i in range(0, len(text), 8))
+def _hashes(hex_text: str) -> frozenset[int] | None:
+    """Concatenated 8-hex-digit word hashes → their set; None when malformed (one C-level
+    decode: this runs for every candidate of every new item)."""
+    if len(hex_text) % 8:
+        return None
+    try:
+        raw = bytes.fromhex(hex_text)
+    except ValueError:
+        return None
+    return frozenset(struct.unpack(f">{len(raw) // 4}I", raw))
 
 
 def _word_sets(signature: str) -> _WordSets | None:
@@ -93,8 +109,10 @@ def _word_sets(signature: str) -> _WordSets | None:
     title_hex, bar, lede_hex = signature[len(SIGNATURE_PREFIX) :].partition("|")
     if not bar or _HEX_RE.fullmatch(title_hex) is None or _HEX_RE.fullmatch(lede_hex) is None:
         return None
-    title = _split_hex(title_hex)
-    full = title | _split_hex(lede_hex)
+    title, lede = _hashes(title_hex), _hashes(lede_hex)
+    if title is None or lede is None:
+        return None
+    full = title | lede
     return _WordSets(title=title, full=full) if full else None
 
 
@@ -130,3 +148,32 @@ def same_story(a: StoryKey, b: StoryKey) -> bool:
     if min(len(sets_a.full), len(sets_b.full)) < MIN_WORDS:
         return False
     return _similarity(sets_a, sets_b) >= THRESHOLD
+
+
+def best_text_match(signature: str, candidates: Iterable[tuple[Ref, str]], parsed: SignatureCache) -> Ref | None:
+    """The candidate whose stored signature is most similar to ``signature`` at or above
+    :data:`THRESHOLD` (the first one on ties), else None; links are not considered.
+
+    Same decision as :func:`same_story` + :func:`similarity` per candidate, but each signature
+    is parsed once: ``parsed`` is the caller's cache, shared across one batch of items, where
+    the same stored signatures come back for item after item."""
+    mine = _cached_word_sets(signature, parsed)
+    if mine is None or len(mine.full) < MIN_WORDS:
+        return None
+    best: tuple[float, Ref] | None = None
+    for ref, other_signature in candidates:
+        other = _cached_word_sets(other_signature, parsed)
+        if other is None or len(other.full) < MIN_WORDS:
+            continue
+        score = _similarity(mine, other)
+        if score >= THRESHOLD and (best is None or score > best[0]):
+            best = (score, ref)
+            if score == 1.0:  # nothing can beat it
+                break
+    return None if best is None else best[1]
+
+
+def _cached_word_sets(signature: str, parsed: SignatureCache) -> _WordSets | None:
+    if signature not in parsed:
+        parsed[signature] = _word_sets(signature)
+    return parsed[signature]

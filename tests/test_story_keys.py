@@ -11,7 +11,7 @@ import pytest
 
 from bench import stories as bench
 from monitor import stories
-from monitor.stories import THRESHOLD, StoryKey, same_story, similarity, story_key
+from monitor.stories import THRESHOLD, StoryKey, best_text_match, same_story, similarity, story_key
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -153,6 +153,29 @@ def test_malformed_stored_signatures_compare_as_unrelated() -> None:
         damaged = StoryKey(canonical_link=None, signature=broken, bands=good.bands)
         assert similarity(good, damaged) == 0.0
         assert not same_story(good, damaged)
+
+
+def test_best_text_match_decides_as_same_story_and_similarity_do() -> None:
+    """The store's batch lookup must pick exactly what comparing pair by pair would pick."""
+    texts = [
+        (TANKER_TITLE, TANKER_LEDE),
+        ("Panama seizes a sanctioned tanker carrying Iranian crude off Colon", TANKER_LEDE),
+        ("Panamanian authorities board shadow fleet tanker with Iranian oil", TANKER_LEDE),
+        ("EU adopts 19th sanctions package against Russia targeting shadow fleet tankers", ""),
+        ("Short one", ""),
+    ]
+    keys = [key(title, lede) for title, lede in texts]
+    broken = StoryKey(canonical_link=None, signature="w1:zz|", bands=())
+    for probe in [*keys, broken]:
+        candidates = [(index, other.signature) for index, other in enumerate([*keys, broken])]
+        expected, best = None, -1.0
+        for index, other in enumerate([*keys, broken]):
+            text_only = StoryKey(canonical_link=None, signature=other.signature, bands=())
+            if same_story(StoryKey(None, probe.signature, ()), text_only):
+                score = similarity(probe, text_only)
+                if score > best:
+                    expected, best = index, score
+        assert best_text_match(probe.signature, candidates, {}) == expected
 
 
 def test_hostile_huge_input_stays_bounded() -> None:
