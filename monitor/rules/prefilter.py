@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
+from operator import itemgetter
 from typing import assert_never
 
 import ahocorasick
@@ -24,6 +25,7 @@ from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node,
 from monitor.rules.text import fold
 
 Group = frozenset[str]
+_value = itemgetter(1)  # (end index, key) → key, for the automaton's hits
 _MAX_CHECKED_GROUPS = 6
 
 # Words so frequent in news text that they make poor anchors (selectivity heuristic only).
@@ -140,15 +142,15 @@ class Prefilter:
             return []
         if self._automaton is not None:
             stream = " " + "  ".join(folded_texts) + " "
-            present.update(key for _, key in self._automaton.iter(stream))
-        reached_first: set[int] = set()
-        for key in present & self._first.keys():
-            reached_first.update(self._first[key])
+            present.update(map(_value, self._automaton.iter(stream)))
+        # set().union(*lists) walks the posting lists in C; at 10,000 rules a Python loop of
+        # update() calls was the larger part of the prefilter's time.
+        first = self._first
+        reached_first: set[int] = set().union(*[first[key] for key in present & first.keys()])
         if not reached_first:
             return []
-        reached_second: set[int] = set()
-        for key in present & self._second.keys():
-            reached_second.update(self._second[key])
+        second = self._second
+        reached_second: set[int] = set().union(*[second[key] for key in present & second.keys()])
         found = (reached_first & reached_second) | (reached_first & self._single)
         checks = self._checks
         return sorted(
