@@ -32,3 +32,4 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/cycle.py
