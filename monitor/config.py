@@ -147,6 +147,9 @@ class Settings:
     log_format: str
 
 
+UNSET_PLACEHOLDER = "unset"  # stands in for a secret that is not set, where a command tolerates it
+
+
 def config_path(explicit: Path | None, environ: Mapping[str, str]) -> Path:
     if explicit is not None:
         return explicit
@@ -154,7 +157,10 @@ def config_path(explicit: Path | None, environ: Mapping[str, str]) -> Path:
     return Path(from_env) if from_env else DEFAULT_CONFIG_PATH
 
 
-def load_settings(path: Path, environ: Mapping[str, str]) -> Settings:
+def load_settings(path: Path, environ: Mapping[str, str], *, channel_secrets: bool = True) -> Settings:
+    """Read and validate the configuration. ``channel_secrets=False`` is for commands that never
+    send (reports, rule tools): an unset secret inside ``notify`` becomes a placeholder instead
+    of an error, so an analyst can list hits without the mail server's password."""
     try:
         document = load_yaml(path)
     except YamlSourceError as exc:
@@ -164,6 +170,8 @@ def load_settings(path: Path, environ: Mapping[str, str]) -> Settings:
         raise ConfigError([f"{path}:1: the configuration must be a mapping of keys"])
     missing: list[tuple[tuple[Any, ...], str]] = []
     expanded = _expand_env(raw, environ, (), missing)
+    if not channel_secrets:
+        missing = [(location, message) for location, message in missing if location[:1] != ("notify",)]
     problems = [f"{path}:{document.line_of(loc)}: {'.'.join(map(str, loc))}: {message}" for loc, message in missing]
     try:
         model = _Config.model_validate(expanded)
@@ -299,7 +307,7 @@ def _expand_env(
         if file_variable:
             return Path(file_variable).read_text(encoding="utf-8").strip()
         problems.append((location, f"environment variable {name} (or {name}_FILE) is not set"))
-        return ""
+        return UNSET_PLACEHOLDER
 
     return _ENV_REFERENCE.sub(substitute, value)
 

@@ -72,6 +72,18 @@ def test_missing_secret_names_key_and_line(tmp_path: Path) -> None:
     assert str(info.value) == (f"{path}:3: notify.0.url: environment variable NOPE (or NOPE_FILE) is not set")
 
 
+def test_commands_that_never_send_tolerate_a_missing_channel_secret(tmp_path: Path) -> None:
+    path = write(tmp_path, "interval: 5m\nnotify:\n  - url: json://h/${NOPE}\n")
+    (channel,) = load_settings(path, {}, channel_secrets=False).channels
+    assert "${" not in channel.url and channel.url.endswith("/unset")
+
+
+def test_a_missing_secret_outside_notify_is_still_an_error_for_reports(tmp_path: Path) -> None:
+    path = write(tmp_path, "database: postgresql+psycopg://u:${DB_PASS}@h/db\n")
+    with pytest.raises(ConfigError, match=r":1: database: environment variable DB_PASS"):
+        load_settings(path, {}, channel_secrets=False)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

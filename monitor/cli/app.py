@@ -85,7 +85,7 @@ async def _once(runtime: Runtime) -> CycleReport:
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
-    settings = settings_or_exit(config)
+    settings = settings_or_exit(config, sends=False)
     store = Store.open(settings.database_url, migrate=False)
     try:
         revision = store.upgrade()

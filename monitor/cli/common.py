@@ -24,10 +24,12 @@ def fail(message: str, code: int = EXIT_INVALID_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def settings_or_exit(config: Path | None) -> Settings:
+def settings_or_exit(config: Path | None, *, sends: bool = True) -> Settings:
+    """The configuration, or exit 2 with file:line messages. Commands that never send pass
+    ``sends=False`` and do not need the channels' secrets."""
     path = config_path(config, os.environ)
     try:
-        return load_settings(path, os.environ)
+        return load_settings(path, os.environ, channel_secrets=sends)
     except ConfigError as exc:
         fail(f"invalid configuration:\n{exc}")
 

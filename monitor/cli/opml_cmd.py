@@ -34,11 +34,11 @@ def import_opml(
     candidate = target.with_suffix(target.suffix + ".new")
     candidate.write_text(after, encoding="utf-8")
     try:
-        new_settings = load_settings(candidate, os.environ)
+        new_settings = load_settings(candidate, os.environ, channel_secrets=False)
     except ConfigError as exc:
         candidate.unlink()
         fail(f"the merged configuration would be invalid; nothing changed:\n{exc}")
-    added = len(new_settings.feeds) - len(settings_or_exit(target).feeds)
+    added = len(new_settings.feeds) - len(settings_or_exit(target, sends=False).feeds)
     candidate.replace(target)
     typer.echo(f"added {added} feeds to {target} ({len(warnings)} skipped)")
 
@@ -48,7 +48,7 @@ def export_opml(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
 ) -> None:
     """Write the configured feeds as OPML 2.0."""
-    settings = settings_or_exit(config)
+    settings = settings_or_exit(config, sends=False)
     data = write_opml(settings.feeds, "sanctions-monitor feeds")
     if output is None:
         typer.echo(data.decode("utf-8"), nl=False)

@@ -25,7 +25,7 @@ class OutputFormat(StrEnum):
 
 @contextmanager
 def _store(config: Any) -> Iterator[Store]:
-    settings = settings_or_exit(config)
+    settings = settings_or_exit(config, sends=False)
     store = Store.open(settings.database_url, migrate=True)
     try:
         yield store

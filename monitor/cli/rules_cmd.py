@@ -40,7 +40,7 @@ class TestItem:
 def _rule_paths(rules_dir: list[Path] | None, config: Path | None) -> tuple[Path, ...]:
     if rules_dir:
         return tuple(rules_dir)
-    return settings_or_exit(config).rule_paths
+    return settings_or_exit(config, sends=False).rule_paths
 
 
 @app.command()
@@ -193,7 +193,7 @@ def backtest(
     rules_dir: RulesDirOption = None,
 ) -> None:
     """Run the rules as they are now (or a proposed folder) over stored items; send nothing."""
-    settings = settings_or_exit(config)
+    settings = settings_or_exit(config, sends=False)
     ruleset = rules_or_exit(tuple(rules_dir) if rules_dir else settings.rule_paths)
     window = since_option(since) or 0
     cutoff = utc_now() - timedelta(seconds=window)
