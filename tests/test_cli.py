@@ -213,7 +213,9 @@ def test_reports_and_rule_tools_run_without_the_channel_secrets(config: Path, mo
     """An analyst lists hits without the mail password; only run/once insist on it."""
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)
     with config.open("a", encoding="utf-8") as handle:
-        handle.write("notify:\n  - url: mailto://m:${SMTP_PASSWORD}@127.0.0.1:2525?from=m@example.org&to=a@example.org&secure=no\n")
+        handle.write(
+            "notify:\n  - url: mailto://m:${SMTP_PASSWORD}@127.0.0.1:2525?from=m@example.org&to=a@example.org&secure=no\n"
+        )
     for command in (["hits"], ["feeds"], ["alerts"], ["rules", "check"], ["feeds", "export"]):
         code, _, err = invoke(*command, "--config", str(config))
         assert code == 0, (command, err)
