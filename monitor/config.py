@@ -23,6 +23,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from monitor.durations import parse_duration, parse_pause, parse_size
 from monitor.fetch import FetchSettings
@@ -191,13 +193,18 @@ def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: A
     problems: list[str] = []
     feeds = _feeds(model, path, line_of, problems)
     channels = _channels(model, path, line_of, problems)
+    database_url = environ.get("MONITOR_DATABASE_URL") or model.database
+    database_problem = _database_problem(database_url)
+    if database_problem is not None:
+        where = "MONITOR_DATABASE_URL" if environ.get("MONITOR_DATABASE_URL") else f"{path}:{line_of(('database',))}"
+        problems.append(f"{where}: database: {database_problem}")
     if problems:
         raise ConfigError(problems)
     rule_paths = (model.rules,) if isinstance(model.rules, str) else tuple(model.rules)
     user_agent = model.fetch.user_agent or FetchSettings().user_agent
     return Settings(
         config_file=path,
-        database_url=environ.get("MONITOR_DATABASE_URL") or model.database,
+        database_url=database_url,
         rule_paths=tuple(Path(p) for p in rule_paths),
         default_interval_seconds=model.interval,
         max_backoff_seconds=model.max_backoff,
@@ -310,6 +317,18 @@ def _expand_env(
         return UNSET_PLACEHOLDER
 
     return _ENV_REFERENCE.sub(substitute, value)
+
+
+def _database_problem(url: str) -> str | None:
+    """Why ``url`` cannot be our database, or None. The URL itself is never echoed: it may
+    hold a password."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        return "not a database URL (use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db)"
+    if backend not in ("sqlite", "postgresql"):
+        return f"unsupported database {backend!r}: use sqlite or postgresql"
+    return None
 
 
 def _clean_message(error: Any) -> str:

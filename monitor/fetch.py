@@ -295,7 +295,7 @@ def _reason(response: httpx.Response) -> str:
 
 
 def _too_large(limit: int, detail: str) -> _FetchError:
-    return _FetchError(FetchErrorKind.TOO_LARGE, f"body exceeds {limit / (1024 * 1024):.1f} MB ({detail})")
+    return _FetchError(FetchErrorKind.TOO_LARGE, f"body exceeds {_format_bytes(limit)} ({detail})")
 
 
 def _classify(exc: Exception, settings: FetchSettings) -> _FetchError:
@@ -373,3 +373,11 @@ def _format_seconds(seconds: float) -> str:
 
 
 __all__ = ["FetchSettings", "Fetcher", "parse_retry_after", "strip_userinfo"]
+
+
+def _format_bytes(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MB"
+    if count >= 1024:
+        return f"{count / 1024:.1f} kB"
+    return f"{count} bytes"

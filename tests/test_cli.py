@@ -112,6 +112,8 @@ def test_rules_test_text_feed_file_and_url(workdir: Path, feed_server: FeedServe
     feed.write_bytes(rss("Wire", [ARMS_1, QUIET]))
     code, out, _ = invoke("rules", "test", "--file", str(feed), "--only-matches", "--rules-dir", "rules")
     assert code == 0 and "wire-1" in out and "wire-3" not in out
+    code, out, err = invoke("rules", "test", "--file", "feed.xml", "--rules-dir", "rules")  # relative path
+    assert code == 0 and "wire-1" in out, err
     feed_server.route("/f.xml", rss("Wire", [ARMS_2]))
     code, out, _ = invoke("rules", "test", "--url", feed_server.url("/f.xml"), "--rules-dir", "rules")
     assert code == 0 and "iran-drones-russia" in out
@@ -157,6 +159,8 @@ def test_backtest_reports_gains_and_losses_without_changing_anything(config: Pat
     assert "dprk-russia-arms: +0 new, -0 no longer, 1 same" in out
     code, out, _ = invoke("hits", "--format", "json", "--config", str(config))
     assert len(json.loads(out)) == 2, "the backtest stored nothing"
+    code, _, err = invoke("rules", "backtest", "--rule", "nope", "--config", str(config))
+    assert code == 2 and "no rule with id 'nope'" in err
 
 
 def test_hits_csv_and_table_and_muted_rules(config: Path, workdir: Path) -> None:
@@ -191,6 +195,9 @@ def test_opml_import_keeps_comments_and_export_round_trips(config: Path, workdir
     assert code == 0 and "added 1 feeds" in out and "skipped" in err
     text = config.read_text(encoding="utf-8")
     assert text.startswith("# our feeds") and "https://ships.example.org/rss" in text
+    code, out, _ = invoke("feeds", "import", str(opml), "--config", str(config))
+    assert code == 0 and "added 0 feeds" in out and "(1 already configured, 1 skipped)" in out
+    assert config.read_text(encoding="utf-8") == text
     code, out, _ = invoke("feeds", "export", "--config", str(config))
     assert code == 0 and 'xmlUrl="https://ships.example.org/rss"' in out and "Wire" in out
     hostile = workdir / "bomb.opml"
@@ -221,3 +228,57 @@ def test_reports_and_rule_tools_run_without_the_channel_secrets(config: Path, mo
         assert code == 0, (command, err)
     code, _, err = invoke("once", "--config", str(config))
     assert code == 2 and "SMTP_PASSWORD" in err
+
+
+def test_alerts_retry_of_an_unknown_id_exits_1(config: Path) -> None:
+    code, out, err = invoke("alerts", "retry", "999", "--config", str(config))
+    assert code == 1 and "requeued 0 deliveries" in out and "not failed deliveries" in err
+
+
+@pytest.mark.parametrize(
+    ("database", "expected"),
+    [
+        ("mysql://u@h/db", "database: unsupported database 'mysql': use sqlite or postgresql"),
+        ("not a url", "database: not a database URL"),
+    ],
+)
+def test_a_wrong_database_url_is_a_config_error_naming_the_line(config: Path, database: str, expected: str) -> None:
+    text = config.read_text(encoding="utf-8")
+    lines = [f"database: {database}" if line.startswith("database:") else line for line in text.splitlines()]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for command in (["once"], ["hits"]):
+        code, _, err = invoke(*command, "--config", str(config))
+        assert code == 2 and f"monitor.yaml:2: {expected}" in err and "Traceback" not in err, err
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/db")
+    for command in (["once"], ["hits"], ["db", "upgrade"]):
+        code, _, err = invoke(*command, "--config", str(config))
+        assert code == 1 and err.startswith("cannot open the database (OperationalError:"), err
+        assert "hunter2" not in err and "Traceback" not in err
+
+
+def test_rules_test_explains_a_rule_and_takes_the_feed_for_feeds_filters(workdir: Path) -> None:
+    (workdir / "rules" / "scoped.yaml").write_text(
+        "rules:\n  - id: lloyds-only\n    title: Tankers\n    query: tanker\n    feeds: [Lloyds, shipping]\n",
+        encoding="utf-8",
+    )
+    code, out, _ = invoke(
+        "rules", "test", "--text", "North Korea sent rockets", "--explain", "dprk-russia-arms", "--rules-dir", "rules"
+    )
+    assert code == 0 and "(no rule matched)" in out and "rule dprk-russia-arms: NO MATCH" in out and "✗" in out
+    code, out, _ = invoke("rules", "test", "--text", "a tanker", "--format", "json", "--rules-dir", "rules")
+    assert json.loads(out)["rules"] == []
+    code, out, _ = invoke(
+        "rules", "test", "--text", "a tanker", "--feed", "Lloyds", "--format", "json",
+        "--explain", "lloyds-only", "--rules-dir", "rules",
+    )  # fmt: skip
+    record = json.loads(out)
+    assert record["rules"] == ["lloyds-only"] and record["explanation"].startswith("rule lloyds-only: MATCH")
+    code, out, _ = invoke(
+        "rules", "explain", "lloyds-only", "--text", "a tanker", "--feed-tag", "shipping", "--rules-dir", "rules"
+    )
+    assert code == 0 and out.startswith("rule lloyds-only: MATCH")
+    code, _, err = invoke("rules", "test", "--text", "x", "--explain", "nope", "--rules-dir", "rules")
+    assert code == 2 and "no rule with id 'nope'" in err

@@ -170,7 +170,7 @@ def test_endless_body_stops_at_the_cap(feed_server: FeedServer) -> None:
     feed_server.endless("/endless")
     result = fetch(feed_server.url("/endless"), FetchSettings(max_bytes=256 * 1024))
     assert result.error_kind is FetchErrorKind.TOO_LARGE
-    assert result.error == "body exceeds 0.2 MB (stopped reading)"
+    assert result.error == "body exceeds 256.0 kB (stopped reading)"
 
 
 def test_slow_drip_hits_the_overall_deadline(feed_server: FeedServer) -> None:

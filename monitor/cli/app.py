@@ -7,14 +7,14 @@ from typing import Annotated
 import typer
 
 from monitor.cli import opml_cmd, report_cmd, rules_cmd
-from monitor.cli.common import ConfigOption, fail, settings_or_exit
+from monitor.cli.common import ConfigOption, fail, settings_or_exit, store_or_exit
 from monitor.config import Settings
 from monitor.daemon import StartupSignals, run_daemon
 from monitor.fetch import Fetcher
 from monitor.logs import setup_logging
 from monitor.rules import RuleLoadError
 from monitor.runtime import CycleReport, Runtime, open_runtime, parse_pool
-from monitor.store import Store, StoreLockedError
+from monitor.store import StoreLockedError, StoreUnavailableError
 
 app = typer.Typer(
     help="Sanctions-violation allegation monitor: feeds → watch rules → alerts.",
@@ -34,7 +34,7 @@ def _open(settings: Settings) -> Runtime:
         return open_runtime(settings, exclusive=True)
     except RuleLoadError as exc:
         fail(f"invalid rules:\n{exc}")
-    except StoreLockedError as exc:
+    except (StoreLockedError, StoreUnavailableError) as exc:
         fail(str(exc), code=1)
 
 
@@ -86,9 +86,11 @@ async def _once(runtime: Runtime) -> CycleReport:
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     settings = settings_or_exit(config, sends=False)
-    store = Store.open(settings.database_url, migrate=False)
+    store = store_or_exit(settings, migrate=False)
     try:
         revision = store.upgrade()
+    except StoreUnavailableError as exc:
+        fail(str(exc), code=1)
     finally:
         store.close()
     typer.echo(f"database at revision {revision}")

@@ -10,6 +10,7 @@ import typer
 from monitor.config import ConfigError, Settings, config_path, load_settings
 from monitor.durations import parse_duration
 from monitor.rules import RuleLoadError, RuleSet, load_rules
+from monitor.store import Store, StoreUnavailableError
 
 EXIT_INVALID_INPUT = 2
 
@@ -32,6 +33,14 @@ def settings_or_exit(config: Path | None, *, sends: bool = True) -> Settings:
         return load_settings(path, os.environ, channel_secrets=sends)
     except ConfigError as exc:
         fail(f"invalid configuration:\n{exc}")
+
+
+def store_or_exit(settings: Settings, *, migrate: bool = True) -> Store:
+    """The store, or exit 1 with one line when the database cannot be opened."""
+    try:
+        return Store.open(settings.database_url, migrate=migrate)
+    except StoreUnavailableError as exc:
+        fail(str(exc), code=1)
 
 
 def rules_or_exit(paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT) -> RuleSet:

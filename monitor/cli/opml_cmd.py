@@ -40,7 +40,8 @@ def import_opml(
         fail(f"the merged configuration would be invalid; nothing changed:\n{exc}")
     added = len(new_settings.feeds) - len(settings_or_exit(target, sends=False).feeds)
     candidate.replace(target)
-    typer.echo(f"added {added} feeds to {target} ({len(warnings)} skipped)")
+    present = len(found) - added
+    typer.echo(f"added {added} feeds to {target} ({present} already configured, {len(warnings)} skipped)")
 
 
 def export_opml(

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.cli.common import ConfigOption, fail, settings_or_exit, since_option
+from monitor.cli.common import ConfigOption, fail, settings_or_exit, since_option, store_or_exit
 from monitor.durations import format_duration
 from monitor.runtime import utc_now
 from monitor.store import HitView, Store
@@ -26,7 +26,7 @@ class OutputFormat(StrEnum):
 @contextmanager
 def _store(config: Any) -> Iterator[Store]:
     settings = settings_or_exit(config, sends=False)
-    store = Store.open(settings.database_url, migrate=True)
+    store = store_or_exit(settings)
     try:
         yield store
     finally:
@@ -218,6 +218,9 @@ def alerts_retry(
     with _store(config) as store:
         count = store.requeue(None if all_failed else ids, utc_now())
     typer.echo(f"requeued {count} deliveries")
+    if ids and count < len(set(ids)):
+        # scripts must be able to tell: an unknown id, or one that is not failed, was not requeued
+        fail(f"{len(set(ids)) - count} of the given ids are not failed deliveries", code=1)
 
 
 def register(app: typer.Typer) -> None:

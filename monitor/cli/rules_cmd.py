@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.cli.common import ConfigOption, fail, rules_or_exit, settings_or_exit, since_option
+from monitor.cli.common import ConfigOption, fail, rules_or_exit, settings_or_exit, since_option, store_or_exit
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.parse import FeedParseError, parse_feed
 from monitor.rules import RuleLoadError, RuleSet, load_rules
@@ -24,6 +24,10 @@ RulesDirOption = Annotated[
     list[Path] | None,
     typer.Option("--rules-dir", "--rules", help="Rule folder or file (default: from config)."),
 ]
+FeedOption = Annotated[
+    str | None, typer.Option("--feed", help="Feed name the items come from (for rules with feeds:).")
+]
+FeedTagOption = Annotated[list[str] | None, typer.Option("--feed-tag", help="A tag of that feed; repeatable.")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,11 @@ def test_rules(
     title: Annotated[str, typer.Option(help="Title to go with --text.")] = "",
     output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     only_matches: Annotated[bool, typer.Option("--only-matches", help="Hide items with no match.")] = False,
+    explain_rule: Annotated[
+        str | None, typer.Option("--explain", help="Also show why this rule does or does not match each item.")
+    ] = None,
+    feed: FeedOption = None,
+    feed_tag: FeedTagOption = None,
     config: ConfigOption = None,
     rules_dir: RulesDirOption = None,
 ) -> None:
@@ -74,20 +83,27 @@ def test_rules(
     if output not in ("text", "json"):
         fail("--format must be text or json")
     ruleset = rules_or_exit(_rule_paths(rules_dir, config))
+    if explain_rule is not None and explain_rule not in {rule.id for rule in ruleset.rules}:
+        fail(f"no rule with id {explain_rule!r}")
     if text is not None:
         items: list[TestItem] = [TestItem("text", title, text)]
     elif file is not None:
         items = list(_items_from_file(file))
     else:
         items = _items_from_url(url or "")
+    tags = tuple(feed_tag or ())
     for item in items:
-        matches = ruleset.match(item.fields())
+        matches = ruleset.match(item.fields(), feed_name=feed, feed_tags=tags)
         if only_matches and not matches:
             continue
-        typer.echo(_json_line(item, matches) if output == "json" else _text_block(item, matches))
+        why = None
+        if explain_rule is not None:
+            why = ruleset.explain(explain_rule, item.fields(), feed_name=feed, feed_tags=tags).render()
+        typer.echo(_json_line(item, matches, why) if output == "json" else _text_block(item, matches, why))
 
 
-def _json_line(item: TestItem, matches: tuple[RuleMatch, ...]) -> str:
+def _json_line(item: TestItem, matches: tuple[RuleMatch, ...], why: str | None) -> str:
+    extra = {} if why is None else {"explanation": why}
     return json.dumps(
         {
             "id": item.id,
@@ -103,19 +119,21 @@ def _json_line(item: TestItem, matches: tuple[RuleMatch, ...]) -> str:
                 }
                 for m in matches
             ],
+            **extra,
         },
         ensure_ascii=False,
     )
 
 
-def _text_block(item: TestItem, matches: tuple[RuleMatch, ...]) -> str:
-    head = f"{item.id}: {item.title or item.summary[:80]}"
+def _text_block(item: TestItem, matches: tuple[RuleMatch, ...], why: str | None) -> str:
+    lines = [f"{item.id}: {item.title or item.summary[:80]}"]
     if not matches:
-        return f"{head}\n  (no rule matched)"
-    lines = [head]
+        lines.append("  (no rule matched)")
     for match in matches:
         lines.append(f"  ✓ {match.rule_id} [{match.severity}]: {', '.join(match.matched_words)}")
         lines.append(f"    {match.snippet}")
+    if why is not None:
+        lines += ["  " + line for line in why.splitlines()]
     return "\n".join(lines)
 
 
@@ -128,7 +146,8 @@ def _items_from_file(path: Path) -> Iterator[TestItem]:
         yield from _items_from_jsonl(path, data)
         return
     try:
-        parsed = parse_feed(data, feed_url=path.as_uri(), final_url=path.as_uri(), headers={})
+        uri = path.resolve().as_uri()
+        parsed = parse_feed(data, feed_url=uri, final_url=uri, headers={})
     except FeedParseError as exc:
         fail(f"{path}: {exc}")
     for item in parsed.items:
@@ -173,13 +192,16 @@ def explain(
     rule_id: Annotated[str, typer.Argument(help="The rule to explain.")],
     text: Annotated[str, typer.Option(help="Text to test (as an item summary).")],
     title: Annotated[str, typer.Option(help="Title to go with --text.")] = "",
+    feed: FeedOption = None,
+    feed_tag: FeedTagOption = None,
     config: ConfigOption = None,
     rules_dir: RulesDirOption = None,
 ) -> None:
     """Show why a rule does or does not match a text, branch by branch."""
     ruleset = rules_or_exit(_rule_paths(rules_dir, config))
+    fields = {"title": title, "summary": text, "content": ""}
     try:
-        explanation = ruleset.explain(rule_id, {"title": title, "summary": text, "content": ""})
+        explanation = ruleset.explain(rule_id, fields, feed_name=feed, feed_tags=tuple(feed_tag or ()))
     except KeyError:
         fail(f"no rule with id {rule_id!r}")
     typer.echo(explanation.render())
@@ -195,9 +217,11 @@ def backtest(
     """Run the rules as they are now (or a proposed folder) over stored items; send nothing."""
     settings = settings_or_exit(config, sends=False)
     ruleset = rules_or_exit(tuple(rules_dir) if rules_dir else settings.rule_paths)
+    if rule is not None and rule not in {r.id for r in ruleset.rules}:
+        fail(f"no rule with id {rule!r}")
     window = since_option(since) or 0
     cutoff = utc_now() - timedelta(seconds=window)
-    store = Store.open(settings.database_url, migrate=True)
+    store = store_or_exit(settings)
     try:
         report = _backtest(store, ruleset, cutoff, rule)
     finally:

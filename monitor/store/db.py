@@ -146,6 +146,12 @@ def _unavailable_message(error: DBAPIError) -> str:
     )
 
 
+def unreachable_message(error: DBAPIError) -> str:
+    """For a database that cannot be opened at all (wrong host, server down, bad file)."""
+    detail = str(error.orig).strip().splitlines()[0][:300] if str(error.orig).strip() else ""
+    return f"cannot open the database ({type(error.orig).__name__}: {detail})"
+
+
 def insert_ignoring_conflicts(engine: Engine, model: type[SQLModel]) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the engine's dialect (both speak the same clause)."""
     table = model.__table__  # type: ignore[attr-defined]

@@ -7,12 +7,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from monitor.store import feeds as feed_ops
 from monitor.store import health, outbox, views
 from monitor.store import items as item_ops
-from monitor.store.db import WriterLock, _session, make_engine, normalise_url, run_migrations, sqlite_file
+from monitor.store.db import (
+    WriterLock,
+    _session,
+    make_engine,
+    normalise_url,
+    run_migrations,
+    sqlite_file,
+    unreachable_message,
+)
 from monitor.store.items import DEFAULT_STORY_WINDOW
 from monitor.store.records import (
     DeliveryJob,
@@ -23,6 +32,7 @@ from monitor.store.records import (
     PollOutcome,
     SaveResult,
     StoredItem,
+    StoreUnavailableError,
 )
 from monitor.store.tables import DeliveryRow, FeedRow
 from monitor.stories import StoryKey
@@ -96,8 +106,12 @@ class Store:
         self.close()
 
     def upgrade(self) -> str:
-        """Runs `alembic upgrade head`; returns the revision the database is now at."""
-        return run_migrations(self._engine)
+        """Runs `alembic upgrade head`; returns the revision the database is now at. A database
+        that cannot be reached raises StoreUnavailableError with a one-line reason."""
+        try:
+            return run_migrations(self._engine)
+        except OperationalError as error:
+            raise StoreUnavailableError(unreachable_message(error)) from error
 
     @property
     def dialect(self) -> str:
