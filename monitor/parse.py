@@ -59,6 +59,21 @@ _ENTITY_DECLARATION = re.compile(
 )
 
 
+
+def _keep_guids_as_written() -> None:
+    """feedparser resolves <guid>/<id> against the feed URL as if it were a link, so an opaque
+    GUID such as "12345" became "https://host/path/12345" and changed whenever the feed moved
+    (http → https, a new path): every item would look new and alert again. GUIDs identify; links
+    are resolved by normalize.canonical_link. Guarded: a feedparser without the table is left as is."""
+    mixin = getattr(getattr(feedparser, "mixin", None), "_FeedParserMixin", None)
+    relative = getattr(mixin, "can_be_relative_uri", None)
+    if isinstance(relative, set) and "id" in relative:
+        mixin.can_be_relative_uri = relative - {"id"}  # type: ignore[union-attr]
+
+
+_keep_guids_as_written()
+
+
 class FeedParseError(Exception):
     """The body is not a usable feed (HTML page, malformed XML without entries, empty, ...)."""
 

@@ -257,3 +257,16 @@ def test_gzip_encoded_feed_is_decoded(feed_server: FeedServer) -> None:
     feed_server.route("/gz", gzip.compress(RSS.encode()), headers={"Content-Encoding": "gzip"})
     feed = asyncio.run(_fetch_and_parse(feed_server.url("/gz")))
     assert len(feed.items) == 2
+
+
+def test_opaque_guids_stay_as_written_whatever_the_feed_url() -> None:
+    body = (
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title><item><title>A</title>"
+        b"<guid isPermaLink='false'>12345</guid><link>story/1</link></item></channel></rss>"
+    )
+    keys = set()
+    for url in ("http://example.org/feeds/world.xml", "https://www.example.org/rss/world"):
+        (item,) = parse_feed(body, feed_url=url, final_url=url, headers={}).items
+        keys.add(item.key)
+        assert item.link is not None and item.link.endswith("/story/1"), "links are still resolved"
+    assert keys == {"guid:12345"}
