@@ -59,7 +59,6 @@ _ENTITY_DECLARATION = re.compile(
 )
 
 
-
 def _keep_guids_as_written() -> None:
     """feedparser resolves <guid>/<id> against the feed URL as if it were a link, so an opaque
     GUID such as "12345" became "https://host/path/12345" and changed whenever the feed moved
