@@ -49,6 +49,15 @@ def parse_size(text: str | int) -> int:
     return value
 
 
+def format_size(count: int) -> str:
+    """Short form for messages: 512 bytes, 256.0 kB, 10.0 MB."""
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MB"
+    if count >= 1024:
+        return f"{count / 1024:.1f} kB"
+    return f"{count} bytes"
+
+
 def format_duration(seconds: float) -> str:
     """Short form for tables: 45s, 15m, 2h, 1d3h."""
     remaining = round(seconds)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from monitor.durations import format_size
 from monitor.types import ConditionalState, FetchErrorKind, FetchResult
 
 ACCEPT = (
@@ -295,7 +296,7 @@ def _reason(response: httpx.Response) -> str:
 
 
 def _too_large(limit: int, detail: str) -> _FetchError:
-    return _FetchError(FetchErrorKind.TOO_LARGE, f"body exceeds {_format_bytes(limit)} ({detail})")
+    return _FetchError(FetchErrorKind.TOO_LARGE, f"body exceeds {format_size(limit)} ({detail})")
 
 
 def _classify(exc: Exception, settings: FetchSettings) -> _FetchError:
@@ -373,11 +374,3 @@ def _format_seconds(seconds: float) -> str:
 
 
 __all__ = ["FetchSettings", "Fetcher", "parse_retry_after", "strip_userinfo"]
-
-
-def _format_bytes(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB"
-    if count >= 1024:
-        return f"{count / 1024:.1f} kB"
-    return f"{count} bytes"

@@ -142,12 +142,13 @@ def same_story(a: StoryKey, b: StoryKey) -> bool:
     """Same canonical link, or near-duplicate text at or above :data:`THRESHOLD`."""
     if a.canonical_link is not None and a.canonical_link == b.canonical_link:
         return True
-    sets_a, sets_b = _word_sets(a.signature), _word_sets(b.signature)
-    if sets_a is None or sets_b is None:
-        return False
-    if min(len(sets_a.full), len(sets_b.full)) < MIN_WORDS:
-        return False
-    return _similarity(sets_a, sets_b) >= THRESHOLD
+    sets_a, sets_b = _mergeable(_word_sets(a.signature)), _mergeable(_word_sets(b.signature))
+    return sets_a is not None and sets_b is not None and _similarity(sets_a, sets_b) >= THRESHOLD
+
+
+def _mergeable(sets: _WordSets | None) -> _WordSets | None:
+    """The word sets when they are large enough to merge by text (see MIN_WORDS), else None."""
+    return sets if sets is not None and len(sets.full) >= MIN_WORDS else None
 
 
 def best_text_match(signature: str, candidates: Iterable[tuple[Ref, str]], parsed: SignatureCache) -> Ref | None:
@@ -157,13 +158,13 @@ def best_text_match(signature: str, candidates: Iterable[tuple[Ref, str]], parse
     Same decision as :func:`same_story` + :func:`similarity` per candidate, but each signature
     is parsed once: ``parsed`` is the caller's cache, shared across one batch of items, where
     the same stored signatures come back for item after item."""
-    mine = _cached_word_sets(signature, parsed)
-    if mine is None or len(mine.full) < MIN_WORDS:
+    mine = _mergeable(_cached_word_sets(signature, parsed))
+    if mine is None:
         return None
     best: tuple[float, Ref] | None = None
     for ref, other_signature in candidates:
-        other = _cached_word_sets(other_signature, parsed)
-        if other is None or len(other.full) < MIN_WORDS:
+        other = _mergeable(_cached_word_sets(other_signature, parsed))
+        if other is None:
             continue
         score = _similarity(mine, other)
         if score >= THRESHOLD and (best is None or score > best[0]):

@@ -7,13 +7,12 @@ file may take longer than the per-file ceiling. Figures are printed for the repo
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from support import corpus_path
+from support import CORPUS_HEADER_LINE, PER_FILE_CEILING_SECONDS, corpus_path
 from support.feedserver import FeedServer
 
 from monitor.fetch import Fetcher, FetchSettings
@@ -22,7 +21,6 @@ from monitor.rules import RuleSet, load_rules
 from monitor.types import ConditionalState, FetchResult
 
 REPO = Path(__file__).resolve().parents[1]
-PER_FILE_CEILING_SECONDS = 5.0
 FEED_COLLECTIONS = (
     "kurtmckee_feedparser",
     "kagisearch_fastfeedparser",
@@ -37,7 +35,6 @@ FEED_COLLECTIONS = (
     "orx365_rss-arch",
 )
 NOT_FEEDS = (".tsv",)  # orx365's derived item table is data, not a feed document
-_HEADER_LINE = re.compile(rb"^Header:\s+([^:]+):(.*)$", re.MULTILINE)  # feedparser corpus headers
 
 
 @dataclass
@@ -62,7 +59,7 @@ def corpus_feed_files() -> list[Path]:
 
 def served_headers(body: bytes) -> dict[str, str]:
     """The simulated response headers a feedparser corpus file declares (Content-Type, charset...)."""
-    found = {k.decode().strip(): v.decode("latin-1").strip() for k, v in _HEADER_LINE.findall(body)}
+    found = {k.decode().strip(): v.decode("latin-1").strip() for k, v in CORPUS_HEADER_LINE.findall(body)}
     return {k: v for k, v in found.items() if k.lower() not in ("content-length", "transfer-encoding")}
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support import corpus_path
+from support import CORPUS_HEADER_LINE, PER_FILE_CEILING_SECONDS, corpus_path
 from support.feedserver import FeedServer
 
 from monitor.fetch import Fetcher, FetchSettings
@@ -29,10 +29,8 @@ from monitor.normalize import (
 from monitor.parse import MAX_ATTRIBUTES, MAX_DEPTH, FeedParseError, parse_feed
 from monitor.types import ConditionalState, FetchErrorKind, FetchResult, Item, ParsedFeed
 
-PER_FILE_CEILING_SECONDS = 5.0
 PEAK_MEMORY_CEILING = 64 * 1024 * 1024
 XML = {"content-type": "application/xml"}
-_HEADER_LINE = re.compile(rb"^Header:\s+([^:]+):(.*)$", re.MULTILINE)
 _SOURCES_ROW = re.compile(r"^\| `([^`]+)` \| [^|]* \| (\d+) \|", re.MULTILINE)
 
 # Real outlet and project feeds, served from the local server (paths inside ../shared/corpus).
@@ -120,7 +118,7 @@ def test_every_feedparser_corpus_file_parses_or_is_rejected_cleanly(
     started = time.perf_counter()
     for path in files:
         body = path.read_bytes()
-        headers = {k.decode().strip().lower(): v.decode().strip() for k, v in _HEADER_LINE.findall(body)}
+        headers = {k.decode().strip().lower(): v.decode().strip() for k, v in CORPUS_HEADER_LINE.findall(body)}
         began = time.perf_counter()
         try:
             feed = parse_or_reject(body, headers)

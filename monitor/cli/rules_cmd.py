@@ -41,6 +41,13 @@ class TestItem:
         return {"title": self.title, "summary": self.summary, "content": self.content}
 
 
+def _require_rule(ruleset: RuleSet, rule_id: str) -> None:
+    try:
+        ruleset.rule(rule_id)
+    except KeyError:
+        fail(f"no rule with id {rule_id!r}")
+
+
 def _rule_paths(rules_dir: list[Path] | None, config: Path | None) -> tuple[Path, ...]:
     if rules_dir:
         return tuple(rules_dir)
@@ -83,8 +90,8 @@ def test_rules(
     if output not in ("text", "json"):
         fail("--format must be text or json")
     ruleset = rules_or_exit(_rule_paths(rules_dir, config))
-    if explain_rule is not None and explain_rule not in {rule.id for rule in ruleset.rules}:
-        fail(f"no rule with id {explain_rule!r}")
+    if explain_rule is not None:
+        _require_rule(ruleset, explain_rule)
     if text is not None:
         items: list[TestItem] = [TestItem("text", title, text)]
     elif file is not None:
@@ -199,11 +206,9 @@ def explain(
 ) -> None:
     """Show why a rule does or does not match a text, branch by branch."""
     ruleset = rules_or_exit(_rule_paths(rules_dir, config))
+    _require_rule(ruleset, rule_id)
     fields = {"title": title, "summary": text, "content": ""}
-    try:
-        explanation = ruleset.explain(rule_id, fields, feed_name=feed, feed_tags=tuple(feed_tag or ()))
-    except KeyError:
-        fail(f"no rule with id {rule_id!r}")
+    explanation = ruleset.explain(rule_id, fields, feed_name=feed, feed_tags=tuple(feed_tag or ()))
     typer.echo(explanation.render())
 
 
@@ -217,8 +222,8 @@ def backtest(
     """Run the rules as they are now (or a proposed folder) over stored items; send nothing."""
     settings = settings_or_exit(config, sends=False)
     ruleset = rules_or_exit(tuple(rules_dir) if rules_dir else settings.rule_paths)
-    if rule is not None and rule not in {r.id for r in ruleset.rules}:
-        fail(f"no rule with id {rule!r}")
+    if rule is not None:
+        _require_rule(ruleset, rule)
     window = since_option(since) or 0
     cutoff = utc_now() - timedelta(seconds=window)
     store = store_or_exit(settings)

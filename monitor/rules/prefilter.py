@@ -143,8 +143,6 @@ class Prefilter:
         if self._automaton is not None:
             stream = " " + "  ".join(folded_texts) + " "
             present.update(map(_value, self._automaton.iter(stream)))
-        # set().union(*lists) walks the posting lists in C; at 10,000 rules a Python loop of
-        # update() calls was the larger part of the prefilter's time.
         first = self._first
         reached_first: set[int] = set().union(*[first[key] for key in present & first.keys()])
         if not reached_first:

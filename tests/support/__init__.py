@@ -5,9 +5,14 @@ The corpus holds other people's feeds; tests read it in place and never copy its
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+
+# Simulated HTTP response headers at the top of feedparser's test files ("Header: Name: value").
+CORPUS_HEADER_LINE = re.compile(rb"^Header:\s+([^:]+):(.*)$", re.MULTILINE)
+PER_FILE_CEILING_SECONDS = 5.0  # parse (and match) time allowed for any one corpus file
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 
