@@ -18,8 +18,8 @@ from monitor.fetch import Fetcher
 from monitor.parse import FeedParseError, parse_feed
 from monitor.rules import RuleSet
 from monitor.store import FeedJob, PollOutcome, Store
-from monitor.stories import story_key
-from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, ParsedFeed, RuleMatch
+from monitor.stories import StoryKey, story_key
+from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, ParsedFeed, RuleMatch
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,14 @@ class FeedReport:
         return f"{head}, {self.items} items, {self.new_items} new, {self.new_hits} new hits"
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    rules: RuleSet  # the rules the matches came from, also used to route them
+    fresh: list[Item]  # items this feed has not stored before
+    matches: dict[str, tuple[RuleMatch, ...]]
+    stories: dict[str, StoryKey]
+
+
 class Pipeline:
     def __init__(
         self,
@@ -69,8 +77,8 @@ class Pipeline:
         self._settings = settings
         self._clock = clock
         self._executor = parse_executor
-        # Storing a fresh feed (match, story grouping, inserts) takes ~100 ms of CPU and SQL; it
-        # runs in a worker thread, one feed at a time, so the event loop keeps fetches alive.
+        # Storing a fresh feed (story grouping, inserts) takes tens of ms of CPU and SQL; it runs
+        # in a worker thread, one feed at a time, so the event loop keeps fetches alive.
         self._store_turn = asyncio.Lock()
 
     async def poll_feeds(self, worker_id: str, *, due_only: bool, limit: int) -> list[FeedReport]:
@@ -103,10 +111,11 @@ class Pipeline:
             # The kind is shown beside the message, so "not_a_feed: not a feed: ..." would stutter.
             message = str(exc).removeprefix("not a feed: ")
             return await self._off_loop(self._record_error, job, kind, message, result)
-        return await self._off_loop(self._store_items, job, result, parsed, digest)
+        prepared = await asyncio.to_thread(self._prepare, job, parsed)
+        return await self._off_loop(self._store_items, job, result, parsed, digest, prepared)
 
     async def _off_loop(self, call: Callable[..., FeedReport], *args: Any) -> FeedReport:
-        """Database writes (and the matching before them) in a worker thread, one at a time."""
+        """Database writes in a worker thread, one at a time."""
         async with self._store_turn:
             return await asyncio.to_thread(call, *args)
 
@@ -121,14 +130,22 @@ class Pipeline:
         )
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    def _store_items(self, job: FeedJob, result: FetchResult, parsed: ParsedFeed, digest: str) -> FeedReport:
+    def _prepare(self, job: FeedJob, parsed: ParsedFeed) -> _Prepared:
+        """The pure work on a feed's new items, done before waiting for the store's turn: the
+        next feed's matching overlaps this one's SQL (SQLite and psycopg release the GIL)."""
         known = self._store.known_item_keys(job.id, [item.key for item in parsed.items])
         fresh = [item for item in parsed.items if item.key not in known]
         rules = self._rules()
         matches = {item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags) for item in fresh}
+        stories = {item.key: story_key(item.title, item.summary, item.link) for item in fresh}
+        return _Prepared(rules, fresh, matches, stories)
+
+    def _store_items(
+        self, job: FeedJob, result: FetchResult, parsed: ParsedFeed, digest: str, prepared: _Prepared
+    ) -> FeedReport:
+        rules, fresh, matches, stories = prepared.rules, prepared.fresh, prepared.matches, prepared.stories
         now = self._clock()
         route = self._router(rules, now.date())
-        stories = {item.key: story_key(item.title, item.summary, item.link) for item in fresh}
         saved = self._store.save_items(
             job.id,
             fresh,
