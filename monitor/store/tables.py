@@ -101,8 +101,11 @@ class ItemBandRow(SQLModel, table=True):
 
     __tablename__ = "item_bands"
 
+    # Story grouping looks up every band of a batch: (band, item_id) answers it from the index alone.
+    __table_args__ = (Index("ix_item_bands_band_item", "band", "item_id"),)
+
     item_id: int = Field(foreign_key="items.id", primary_key=True)
-    band: str = Field(max_length=64, primary_key=True, index=True)
+    band: str = Field(max_length=64, primary_key=True)
 
 
 class HitRow(SQLModel, table=True):

@@ -20,6 +20,7 @@ from monitor.store import Store
 from monitor.store.db import alembic_config
 from monitor.stories import story_key
 
+HEAD = "0003"
 EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries", "alembic_version"}
 
 
@@ -45,7 +46,7 @@ def test_open_without_migrate_leaves_database_empty(empty_url: str) -> None:
     store = Store.open(empty_url, migrate=False)
     try:
         assert _table_names(empty_url) == set()
-        assert store.upgrade() == "0002"
+        assert store.upgrade() == HEAD
     finally:
         store.close()
     assert _table_names(empty_url) == EXPECTED_TABLES
@@ -53,8 +54,8 @@ def test_open_without_migrate_leaves_database_empty(empty_url: str) -> None:
 
 def test_upgrade_is_idempotent(empty_url: str) -> None:
     with Store.open(empty_url) as store:
-        assert store.upgrade() == "0002"
-        assert store.upgrade() == "0002"
+        assert store.upgrade() == HEAD
+        assert store.upgrade() == HEAD
     with Store.open(empty_url) as reopened:
         assert reopened.list_feeds() == []
 
@@ -114,7 +115,7 @@ def test_workers_migrating_at_once_on_postgresql_all_succeed() -> None:
         for thread in threads:
             thread.join()
         assert errors == []
-        assert revisions == ["0002"] * 4
+        assert revisions == [HEAD] * 4
 
 
 def _alembic(url: str, action: str, revision: str) -> None:
@@ -142,7 +143,7 @@ def test_upgrade_from_0001_keeps_data_and_opens_old_stories(empty_url: str) -> N
     finally:
         engine.dispose()
     with Store.open(empty_url) as store:
-        assert store.upgrade() == "0002"
+        assert store.upgrade() == HEAD
         store.sync_feeds([feed(1)], T0)
         feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
         entry = item("a")
@@ -165,5 +166,23 @@ def test_0002_downgrades_and_upgrades_again(empty_url: str) -> None:
     _alembic(empty_url, "downgrade", "0001")
     assert "item_bands" not in _table_names(empty_url)
     with Store.open(empty_url) as store:
-        assert store.upgrade() == "0002"
+        assert store.upgrade() == HEAD
     assert _table_names(empty_url) == EXPECTED_TABLES
+
+
+def _index_names(url: str, table: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return {index["name"] for index in sa.inspect(engine).get_indexes(table) if index["name"]}
+    finally:
+        engine.dispose()
+
+
+def test_0003_swaps_the_band_index_and_back(empty_url: str) -> None:
+    Store.open(empty_url).close()
+    assert "ix_item_bands_band_item" in _index_names(empty_url, "item_bands")
+    _alembic(empty_url, "downgrade", "0002")
+    assert _index_names(empty_url, "item_bands") == {"ix_item_bands_band"}
+    with Store.open(empty_url) as store:
+        assert store.upgrade() == HEAD
+    assert _index_names(empty_url, "item_bands") == {"ix_item_bands_band_item"}
