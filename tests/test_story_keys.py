@@ -175,7 +175,7 @@ def test_best_text_match_decides_as_same_story_and_similarity_do() -> None:
                 score = similarity(probe, text_only)
                 if score > best:
                     expected, best = index, score
-        assert best_text_match(probe.signature, candidates, {}) == expected
+        assert best_text_match(probe.signature, candidates) == expected
 
 
 def test_hostile_huge_input_stays_bounded() -> None:

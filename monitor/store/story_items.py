@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from monitor.store.db import insert_ignoring_conflicts
 from monitor.store.hashing import sha256_text
 from monitor.store.tables import ItemBandRow, ItemRow, StoryRow
-from monitor.stories import SignatureCache, StoryKey, best_text_match
+from monitor.stories import StoryKey, best_text_match
 
 MAX_CANDIDATES = 100  # text candidates confirmed per item: bounds work on spammy near-duplicates
 CANDIDATES_PER_BAND = 20  # most recent stories first
@@ -80,9 +80,8 @@ def assign_stories(
     by_band = _candidates_by_band(session, [b for n in new_items for b in _bands(n.key)], cutoff)
     pending: list[NewItem] = []
     chosen: dict[int, StoryRef] = {}
-    parsed: SignatureCache = {}  # for this batch only, so memory stays bounded
     for new in new_items:
-        ref = _find_story(new.key, by_link, by_band, parsed)
+        ref = _find_story(new.key, by_link, by_band)
         if ref is None:
             pending.append(new)
             ref = -len(pending)
@@ -100,7 +99,6 @@ def _find_story(
     key: StoryKey,
     by_link: Mapping[str, StoryRef],
     by_band: Mapping[str, list[_Candidate]],
-    parsed: SignatureCache,
 ) -> StoryRef | None:
     digest = _link_digest(key)
     if digest is not None and digest in by_link:
@@ -108,7 +106,7 @@ def _find_story(
     # Links were compared above; from here on only the text decides.
     candidates = dict.fromkeys(c for band in _bands(key) for c in by_band.get(band, ()))
     chosen = list(candidates)[:MAX_CANDIDATES]
-    return best_text_match(key.signature, ((c.story, c.signature) for c in chosen), parsed)
+    return best_text_match(key.signature, ((c.story, c.signature) for c in chosen))
 
 
 def _remember(key: StoryKey, ref: StoryRef, by_link: dict[str, StoryRef], by_band: dict[str, list[_Candidate]]) -> None:
