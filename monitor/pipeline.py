@@ -15,11 +15,12 @@ from typing import Any
 
 from monitor.alerts.routing import channels_for
 from monitor.fetch import Fetcher
-from monitor.parse import FeedParseError, parse_feed
+from monitor.parse import FeedParseError
+from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
 from monitor.store import FeedJob, PollOutcome, Store
-from monitor.stories import StoryKey, story_key
-from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, ParsedFeed, RuleMatch
+from monitor.stories import StoryKey
+from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, RuleMatch
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,9 @@ class Pipeline:
         async with self._store_turn:
             return await asyncio.to_thread(call, *args)
 
-    async def _parse(self, job: FeedJob, result: FetchResult, body: bytes) -> ParsedFeed:
+    async def _parse(self, job: FeedJob, result: FetchResult, body: bytes) -> ParsedBody:
         call = functools.partial(
-            parse_feed,
+            parse_body,
             body,
             feed_url=job.url,
             final_url=result.final_url,
@@ -130,18 +131,19 @@ class Pipeline:
         )
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    def _prepare(self, job: FeedJob, parsed: ParsedFeed) -> _Prepared:
+    def _prepare(self, job: FeedJob, parsed: ParsedBody) -> _Prepared:
         """The pure work on a feed's new items, done before waiting for the store's turn: the
         next feed's matching overlaps this one's SQL (SQLite and psycopg release the GIL)."""
-        known = self._store.known_item_keys(job.id, [item.key for item in parsed.items])
-        fresh = [item for item in parsed.items if item.key not in known]
+        items = parsed.feed.items
+        known = self._store.known_item_keys(job.id, [item.key for item in items])
+        fresh = [item for item in items if item.key not in known]
         rules = self._rules()
         matches = {item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags) for item in fresh}
-        stories = {item.key: story_key(item.title, item.summary, item.link) for item in fresh}
+        stories = {item.key: parsed.story_keys[item.key] for item in fresh}
         return _Prepared(rules, fresh, matches, stories)
 
     def _store_items(
-        self, job: FeedJob, result: FetchResult, parsed: ParsedFeed, digest: str, prepared: _Prepared
+        self, job: FeedJob, result: FetchResult, parsed: ParsedBody, digest: str, prepared: _Prepared
     ) -> FeedReport:
         rules, fresh, matches, stories = prepared.rules, prepared.fresh, prepared.matches, prepared.stories
         now = self._clock()
@@ -155,14 +157,14 @@ class Pipeline:
             story_keys=stories,
             realert_on_new_source=lambda rule_id: rules.rule(rule_id).realert == "on_new_source",
         )
-        if parsed.warning:
-            log.info("feed parsed with a warning: %s", parsed.warning, extra={"feed": job.name})
+        if parsed.feed.warning:
+            log.info("feed parsed with a warning: %s", parsed.feed.warning, extra={"feed": job.name})
         return self._record_success(
             job,
             result,
             "ok",
             digest,
-            items=len(parsed.items),
+            items=len(parsed.feed.items),
             new_items=saved.new_items,
             new_hits=saved.new_hits,
         )

@@ -14,6 +14,8 @@ from support.feedserver import LOGIN_PAGE_HTML, FeedServer
 
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.parse import FeedParseError, _neutralise_doctype, parse_feed
+from monitor.parse_worker import parse_body
+from monitor.stories import story_key
 from monitor.types import ConditionalState, FetchErrorKind, ParsedFeed
 
 FEED_URL = "https://feeds.example.org/world"
@@ -179,16 +181,19 @@ def test_feed_parse_error_survives_pickling() -> None:
     assert error.kind is FetchErrorKind.NOT_A_FEED
 
 
-def test_parse_feed_runs_in_a_process_pool() -> None:
-    call = functools.partial(parse_feed, feed_url=FEED_URL, final_url=FINAL_URL, headers=XML)
+def test_parse_body_runs_in_a_process_pool_and_fingerprints_every_item() -> None:
+    call = functools.partial(parse_body, feed_url=FEED_URL, final_url=FINAL_URL, headers=XML, max_items=500)
     with ProcessPoolExecutor(max_workers=1) as pool:
-        feed = pool.submit(call, RSS.encode()).result(timeout=60)
+        parsed = pool.submit(call, RSS.encode()).result(timeout=60)
         with pytest.raises(FeedParseError):
             pool.submit(call, LOGIN_PAGE_HTML).result(timeout=60)
-    assert [item.key for item in feed.items] == [
-        "guid:item-1",
-        "link:https://news.example.org/2024/04/second",
-    ]
+    keys = ["guid:item-1", "link:https://news.example.org/2024/04/second"]
+    assert [item.key for item in parsed.feed.items] == keys
+    assert parsed.feed == parse_feed(RSS.encode(), feed_url=FEED_URL, final_url=FINAL_URL, headers=XML)
+    assert list(parsed.story_keys) == keys
+    for item in parsed.feed.items:
+        assert parsed.story_keys[item.key] == story_key(item.title, item.summary, item.link)
+    assert parsed.story_keys[keys[0]].canonical_link == "https://news.example.org/2024/04/tanker"
 
 
 # --- DOCTYPE neutralisation --------------------------------------------------------------------
