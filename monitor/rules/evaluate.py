@@ -122,7 +122,7 @@ class ItemText:
 
     def __init__(self, fields: Mapping[str, str]) -> None:
         self.fields: dict[str, FieldText] = {name: FieldText(fields.get(name) or "") for name in FIELDS}
-        self.present: set[str] = set(" ".join(f.folded_text for f in self.fields.values() if f.folded_text).split())
+        self.present: set[str] = set().union(*(f.folded for f in self.fields.values()))
         # Keyed by id(): hashing a Literal walks its fields, and compile_rules makes equal
         # literals one shared object, so rules still share the results.
         self._cache: dict[str, dict[int, list[int]]] = {name: {} for name in FIELDS}
