@@ -28,7 +28,7 @@ from monitor.store.tables import ItemBandRow, ItemRow, StoryRow
 from monitor.stories import StoryKey, best_text_match
 
 MAX_CANDIDATES = 100  # text candidates confirmed per item: bounds work on spammy near-duplicates
-CANDIDATES_PER_BAND = 20  # most recent stories first
+CANDIDATES_PER_BAND = 20  # newest items first
 MAX_BANDS = 64  # per item; monitor.stories makes 16
 MAX_BAND_TEXT = 64
 MAX_STORY_TITLE = 1000
@@ -142,28 +142,30 @@ def _stories_by_link(session: Session, digests: Iterable[str | None], cutoff: da
 
 
 def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: datetime) -> dict[str, list[_Candidate]]:
-    """Per band, the stored items of recent stories that share it (newest stories first)."""
+    """Per band, the newest stored items that share it and belong to a recent story.
+
+    A band over a common word is shared by thousands of items. Ranking inside the (band,
+    item_id) index first, and reading item and story rows only for the newest few per band,
+    keeps each lookup's cost flat as the database grows (ranking every sharing item by its
+    story's last_seen_at made a first poll of 1,000 feeds slow down feed after feed)."""
     found: dict[str, list[_Candidate]] = {}
     for chunk in _chunks(bands):
         rank = (
             func.row_number()
-            .over(
-                partition_by=col(ItemBandRow.band),
-                order_by=(col(StoryRow.last_seen_at).desc(), col(ItemRow.id).desc()),
-            )
+            .over(partition_by=col(ItemBandRow.band), order_by=col(ItemBandRow.item_id).desc())
             .label("rank")
         )
-        ranked = (
-            select(col(ItemBandRow.band), col(ItemRow.story_id), col(ItemRow.story_signature), rank)
-            .join(ItemRow, col(ItemRow.id) == col(ItemBandRow.item_id))
-            .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
-            .where(col(ItemBandRow.band).in_(chunk), col(StoryRow.last_seen_at) >= cutoff)
+        newest = (
+            select(col(ItemBandRow.band), col(ItemBandRow.item_id), rank)
+            .where(col(ItemBandRow.band).in_(chunk))
             .subquery()
         )
         query = (
-            select(ranked.c.band, ranked.c.story_id, ranked.c.story_signature)
-            .where(ranked.c.rank <= CANDIDATES_PER_BAND)
-            .order_by(ranked.c.rank)
+            select(newest.c.band, col(ItemRow.story_id), col(ItemRow.story_signature))
+            .join(ItemRow, col(ItemRow.id) == newest.c.item_id)
+            .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
+            .where(newest.c.rank <= CANDIDATES_PER_BAND, col(StoryRow.last_seen_at) >= cutoff)
+            .order_by(newest.c.rank)
         )
         for band, story_id, signature in session.execute(query):
             if story_id is not None and signature:
