@@ -24,6 +24,8 @@ from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, RuleMa
 
 log = logging.getLogger(__name__)
 
+PROCESSING_SLOTS = 6  # feeds parsed, matched or stored at once: two parse workers, one store, slack
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineSettings:
@@ -81,6 +83,9 @@ class Pipeline:
         # Storing a fresh feed (story grouping, inserts) takes tens of ms of CPU and SQL; it runs
         # in a worker thread, one feed at a time, so the event loop keeps fetches alive.
         self._store_turn = asyncio.Lock()
+        # Fetched bodies may pile up behind the store (a first poll of many feeds); parsed ones
+        # are several times larger, so only a few feeds are parsed ahead of their turn.
+        self._processing = asyncio.Semaphore(PROCESSING_SLOTS)
 
     async def poll_feeds(self, worker_id: str, *, due_only: bool, limit: int) -> list[FeedReport]:
         jobs = self._store.claim_feeds(self._clock(), worker_id, self._settings.lease_seconds, limit, due_only=due_only)
@@ -105,6 +110,10 @@ class Pipeline:
         digest = hashlib.sha256(body).hexdigest()
         if digest == job.state.body_sha256:
             return await self._off_loop(self._record_success, job, result, "unchanged", digest)
+        async with self._processing:
+            return await self._process(job, result, body, digest)
+
+    async def _process(self, job: FeedJob, result: FetchResult, body: bytes, digest: str) -> FeedReport:
         try:
             parsed = await self._parse(job, result, body)
         except FeedParseError as exc:
