@@ -15,6 +15,7 @@ from typing import Any
 
 from monitor.alerts.routing import channels_for
 from monitor.fetch import Fetcher
+from monitor.group_commit import GroupCommit
 from monitor.parse import FeedParseError
 from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
@@ -86,6 +87,7 @@ class Pipeline:
         # Fetched bodies may pile up behind the store (a first poll of many feeds); parsed ones
         # are several times larger, so only a few feeds are parsed ahead of their turn.
         self._processing = asyncio.Semaphore(PROCESSING_SLOTS)
+        self._row_updates = GroupCommit(self._store_turn, self._store.record_polls)
 
     async def poll_feeds(self, worker_id: str, *, due_only: bool, limit: int) -> list[FeedReport]:
         jobs = self._store.claim_feeds(self._clock(), worker_id, self._settings.lease_seconds, limit, due_only=due_only)
@@ -105,11 +107,11 @@ class Pipeline:
             kind = str(result.error_kind)
             return await self._off_loop(self._record_error, job, kind, result.error or "failed", result)
         if result.not_modified:
-            return await self._off_loop(self._record_success, job, result, "not_modified", job.state.body_sha256)
+            return await self._record_nothing_new(job, result, "not_modified", job.state.body_sha256)
         body = result.body or b""
         digest = hashlib.sha256(body).hexdigest()
         if digest == job.state.body_sha256:
-            return await self._off_loop(self._record_success, job, result, "unchanged", digest)
+            return await self._record_nothing_new(job, result, "unchanged", digest)
         async with self._processing:
             return await self._process(job, result, body, digest)
 
@@ -141,8 +143,9 @@ class Pipeline:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def _prepare(self, job: FeedJob, parsed: ParsedBody) -> _Prepared:
-        """The pure work on a feed's new items, done before waiting for the store's turn: the
-        next feed's matching overlaps this one's SQL (SQLite and psycopg release the GIL)."""
+        """What needs no write lock (one read, then matching), done before waiting for the
+        store's turn: the next feed's matching overlaps this one's SQL (SQLite and psycopg
+        release the GIL while a statement runs)."""
         items = parsed.feed.items
         known = self._store.known_item_keys(job.id, [item.key for item in items])
         fresh = [item for item in items if item.key not in known]
@@ -168,15 +171,11 @@ class Pipeline:
         )
         if parsed.feed.warning:
             log.info("feed parsed with a warning: %s", parsed.feed.warning, extra={"feed": job.name})
-        return self._record_success(
-            job,
-            result,
-            "ok",
-            digest,
-            items=len(parsed.feed.items),
-            new_items=saved.new_items,
-            new_hits=saved.new_hits,
+        outcome, report = self._success(
+            job, result, "ok", digest, items=len(parsed.feed.items), new_items=saved.new_items, new_hits=saved.new_hits
         )
+        self._store.record_poll(job.id, outcome)
+        return report
 
     def _router(self, rules: RuleSet, today: date) -> Callable[[RuleMatch], Sequence[str]]:
         def route(match: RuleMatch) -> Sequence[str]:
@@ -187,7 +186,15 @@ class Pipeline:
 
         return route
 
-    def _record_success(
+    async def _record_nothing_new(
+        self, job: FeedJob, result: FetchResult, status: str, digest: str | None
+    ) -> FeedReport:
+        """A 304 or an unchanged body: only the feed's row changes, in a shared transaction."""
+        outcome, report = self._success(job, result, status, digest)
+        await self._row_updates.write((job.id, outcome))
+        return report
+
+    def _success(
         self,
         job: FeedJob,
         result: FetchResult,
@@ -197,11 +204,10 @@ class Pipeline:
         items: int = 0,
         new_items: int = 0,
         new_hits: int = 0,
-    ) -> FeedReport:
+    ) -> tuple[PollOutcome, FeedReport]:
         now = self._clock()
         next_poll = now + timedelta(seconds=job.interval_seconds)
-        self._store.record_poll(
-            job.id,
+        return (
             PollOutcome(
                 now=now,
                 status=status,
@@ -214,9 +220,17 @@ class Pipeline:
                 next_poll_at=next_poll,
                 new_items=new_items,
             ),
-        )
-        return FeedReport(
-            job.name, job.url, status, items, new_items, new_hits, None, next_poll, fetch_seconds=result.elapsed_seconds
+            FeedReport(
+                job.name,
+                job.url,
+                status,
+                items,
+                new_items,
+                new_hits,
+                None,
+                next_poll,
+                fetch_seconds=result.elapsed_seconds,
+            ),
         )
 
     def _record_error(self, job: FeedJob, kind: str, message: str, result: FetchResult | None) -> FeedReport:

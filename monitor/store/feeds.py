@@ -108,8 +108,26 @@ def known_item_keys(engine: Engine, feed_id: int, keys: Sequence[str]) -> set[st
 
 
 def record_poll(engine: Engine, feed_id: int, outcome: PollOutcome) -> None:
-    if outcome.status not in POLL_STATUSES:
-        raise ValueError(f"unknown poll status {outcome.status!r}")
+    record_polls(engine, [(feed_id, outcome)])
+
+
+def record_polls(engine: Engine, outcomes: Sequence[tuple[int, PollOutcome]]) -> None:
+    """Each feed's poll outcome, all in one transaction (ValueError, writing nothing, if a
+    status is unknown)."""
+    for _, outcome in outcomes:
+        if outcome.status not in POLL_STATUSES:
+            raise ValueError(f"unknown poll status {outcome.status!r}")
+    with _session(engine) as session:
+        for feed_id, outcome in outcomes:
+            session.execute(
+                update(FeedRow)
+                .where(col(FeedRow.id) == feed_id)
+                .values(**_poll_values(outcome))
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _poll_values(outcome: PollOutcome) -> dict[str, Any]:
     values: dict[str, Any] = {
         "last_fetch_at": outcome.now,
         "last_status": outcome.status,
@@ -126,13 +144,7 @@ def record_poll(engine: Engine, feed_id: int, outcome: PollOutcome) -> None:
         values.update(_success_values(outcome))
     if outcome.new_items > 0:
         values["last_new_item_at"] = outcome.now
-    with _session(engine) as session:
-        session.execute(
-            update(FeedRow)
-            .where(col(FeedRow.id) == feed_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    return values
 
 
 def _success_values(outcome: PollOutcome) -> dict[str, Any]:

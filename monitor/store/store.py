@@ -132,6 +132,10 @@ class Store:
     def record_poll(self, feed_id: int, outcome: PollOutcome) -> None:
         feed_ops.record_poll(self._engine, feed_id, outcome)
 
+    def record_polls(self, outcomes: Sequence[tuple[int, PollOutcome]]) -> None:
+        """Several feeds' outcomes (feed id, outcome) in one transaction."""
+        feed_ops.record_polls(self._engine, outcomes)
+
     def set_health_state(self, feed_id: int, state: str) -> None:
         """state: "ok" | "failing" | "silent" (ValueError otherwise)."""
         health.set_health_state(self._engine, feed_id, state)

@@ -135,6 +135,28 @@ def test_record_poll_rejects_unknown_status(store: Store) -> None:
         store.record_poll(1, poll("maybe", T0))
 
 
+def test_record_polls_writes_each_feeds_outcome_or_nothing(store: Store) -> None:
+    store.sync_feeds([feed(1), feed(2), feed(3)], T0)
+    jobs = {job.url: job.id for job in store.claim_feeds(T0, "w", 300, 3)}
+    ids = [jobs[feed(n).url] for n in (1, 2, 3)]
+    with pytest.raises(ValueError, match="unknown poll status"):
+        store.record_polls([(ids[0], poll("ok", at(1))), (ids[1], poll("maybe", at(1)))])
+    assert [view.last_status for view in store.list_feeds()] == [None, None, None]
+    store.record_polls(
+        [
+            (ids[0], poll("not_modified", at(1), http_status=304, etag="e1", next_poll_at=at(5))),
+            (ids[1], poll("unchanged", at(2), body_sha256="h2", next_poll_at=at(6))),
+            (ids[2], poll("error", at(3), http_status=503, error_kind="http_status", error="HTTP 503")),
+        ]
+    )
+    views = {view.url: view for view in store.list_feeds()}
+    assert [views[feed(n).url].last_status for n in (1, 2, 3)] == ["not_modified", "unchanged", "error"]
+    assert views[feed(3).url].consecutive_failures == 1
+    again = {job.url: job for job in store.claim_feeds(at(6), "w", 300, 3)}  # leases released
+    assert again[feed(1).url].state.etag == "e1"
+    assert again[feed(2).url].state.body_sha256 == "h2"
+
+
 def test_known_item_keys_only_reports_this_feeds_stored_keys(store: Store) -> None:
     store.sync_feeds([feed(1), feed(2)], T0)
     first, second = store.claim_feeds(T0, "w", 60, 2)
