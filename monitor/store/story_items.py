@@ -77,7 +77,8 @@ def assign_stories(
         return {}
     cutoff = now - window
     by_link = _stories_by_link(session, [_link_digest(n.key) for n in new_items], cutoff)
-    by_band = _candidates_by_band(session, [b for n in new_items for b in _bands(n.key)], cutoff)
+    bands = [b for n in new_items for b in _bands(n.key)]
+    by_band = _candidates_by_band(session, bands, cutoff, _first_item_since(session, cutoff))
     pending: list[NewItem] = []
     chosen: dict[int, StoryRef] = {}
     for new in new_items:
@@ -141,14 +142,25 @@ def _stories_by_link(session: Session, digests: Iterable[str | None], cutoff: da
     return {digest: story for digest, (_, story) in found.items()}
 
 
-def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: datetime) -> dict[str, list[_Candidate]]:
-    """Per band, the newest stored items that share it and belong to a recent story.
+def _first_item_since(session: Session, cutoff: datetime) -> int | None:
+    """The smallest id of the items fetched since ``cutoff`` (ids grow with fetch time)."""
+    return session.exec(select(func.min(col(ItemRow.id))).where(col(ItemRow.fetched_at) >= cutoff)).one()
 
-    A band over a common word is shared by thousands of items. Ranking inside the (band,
-    item_id) index first, and reading item and story rows only for the newest few per band,
-    keeps each lookup's cost flat as the database grows (ranking every sharing item by its
-    story's last_seen_at made a first poll of 1,000 feeds slow down feed after feed)."""
+
+def _candidates_by_band(
+    session: Session, bands: Iterable[str | None], cutoff: datetime, first_recent_item: int | None
+) -> dict[str, list[_Candidate]]:
+    """Per band, the newest items fetched within the window that share it and belong to a
+    recent story.
+
+    A band over a common word is shared by thousands of items. The ranking runs inside the
+    (band, item_id) index over the window's items only, and item and story rows are read for
+    the newest few per band, so a lookup costs what the last few days hold, not what the
+    database has gathered (ranking every sharer by its story's last_seen_at made a first poll
+    of 1,000 feeds slow down feed after feed)."""
     found: dict[str, list[_Candidate]] = {}
+    if first_recent_item is None:  # nothing fetched within the window
+        return found
     for chunk in _chunks(bands):
         rank = (
             func.row_number()
@@ -157,7 +169,7 @@ def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: d
         )
         newest = (
             select(col(ItemBandRow.band), col(ItemBandRow.item_id), rank)
-            .where(col(ItemBandRow.band).in_(chunk))
+            .where(col(ItemBandRow.band).in_(chunk), col(ItemBandRow.item_id) >= first_recent_item)
             .subquery()
         )
         query = (

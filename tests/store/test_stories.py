@@ -107,6 +107,17 @@ def test_stories_close_after_the_window_since_their_last_item(store: Store, feed
     assert wide.suppressed_hits == 1
 
 
+def test_text_matches_look_at_items_fetched_within_the_window(store: Store, feed_ids: list[int]) -> None:
+    save(store, feed_ids[0], [news("a")], T0)
+    save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(2.5 * DAY))  # same story, by text
+    save(store, feed_ids[2], [news("c")], at(4 * DAY))  # "a" is 4 days old; "b" is recent and similar
+    save(store, feed_ids[3], [news("d", title=OTHER_EVENT)], at(4 * DAY))
+    save(store, feed_ids[4], [news("e")], at(7.6 * DAY))  # "c" is 3.6 days old: outside the window
+    stories = [story for story, _, _ in all_hits(store)]
+    assert stories[0] == stories[1] == stories[2]
+    assert len({stories[0], stories[3], stories[4]}) == 3
+
+
 def test_realert_on_new_source_alerts_once_per_new_feed(store: Store, feed_ids: list[int]) -> None:
     def loud(rule_id: str) -> bool:
         return rule_id == "arms"
