@@ -89,6 +89,8 @@ def memory_of(pid: int) -> Memory | None:
     except OSError:
         return None
     values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    if "VmHWM" not in values:  # a zombie, exited but not yet reaped: its figures are gone
+        return None
     rss = int(values.get("VmRSS", "0 kB").split()[0])
     peak = int(values.get("VmHWM", "0 kB").split()[0])
     return Memory(pid, _short_name(cmdline), rss, peak)
