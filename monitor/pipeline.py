@@ -20,7 +20,6 @@ from monitor.parse import FeedParseError
 from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
 from monitor.store import FeedJob, PollOutcome, Store
-from monitor.stories import StoryKey
 from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, RuleMatch
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,6 @@ class _Prepared:
     rules: RuleSet  # the rules the matches came from, also used to route them
     fresh: list[Item]  # items this feed has not stored before
     matches: dict[str, tuple[RuleMatch, ...]]
-    stories: dict[str, StoryKey]
 
 
 class Pipeline:
@@ -151,22 +149,21 @@ class Pipeline:
         fresh = [item for item in items if item.key not in known]
         rules = self._rules()
         matches = {item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags) for item in fresh}
-        stories = {item.key: parsed.story_keys[item.key] for item in fresh}
-        return _Prepared(rules, fresh, matches, stories)
+        return _Prepared(rules, fresh, matches)
 
     def _store_items(
         self, job: FeedJob, result: FetchResult, parsed: ParsedBody, digest: str, prepared: _Prepared
     ) -> FeedReport:
-        rules, fresh, matches, stories = prepared.rules, prepared.fresh, prepared.matches, prepared.stories
+        rules = prepared.rules
         now = self._clock()
         route = self._router(rules, now.date())
         saved = self._store.save_items(
             job.id,
-            fresh,
-            matches,
+            prepared.fresh,
+            prepared.matches,
             route,
             now,
-            story_keys=stories,
+            story_keys=parsed.story_keys,  # save_items reads only the keys of items it inserts
             realert_on_new_source=lambda rule_id: rules.rule(rule_id).realert == "on_new_source",
         )
         if parsed.feed.warning:

@@ -77,8 +77,7 @@ def assign_stories(
         return {}
     cutoff = now - window
     by_link = _stories_by_link(session, [_link_digest(n.key) for n in new_items], cutoff)
-    bands = [b for n in new_items for b in _bands(n.key)]
-    by_band = _candidates_by_band(session, bands, cutoff, _first_item_since(session, cutoff))
+    by_band = _candidates_by_band(session, [b for n in new_items for b in _bands(n.key)], cutoff)
     pending: list[NewItem] = []
     chosen: dict[int, StoryRef] = {}
     for new in new_items:
@@ -142,14 +141,7 @@ def _stories_by_link(session: Session, digests: Iterable[str | None], cutoff: da
     return {digest: story for digest, (_, story) in found.items()}
 
 
-def _first_item_since(session: Session, cutoff: datetime) -> int | None:
-    """The smallest id of the items fetched since ``cutoff`` (ids grow with fetch time)."""
-    return session.exec(select(func.min(col(ItemRow.id))).where(col(ItemRow.fetched_at) >= cutoff)).one()
-
-
-def _candidates_by_band(
-    session: Session, bands: Iterable[str | None], cutoff: datetime, first_recent_item: int | None
-) -> dict[str, list[_Candidate]]:
+def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: datetime) -> dict[str, list[_Candidate]]:
     """Per band, the newest items fetched within the window that share it and belong to a
     recent story.
 
@@ -159,8 +151,9 @@ def _candidates_by_band(
     database has gathered (ranking every sharer by its story's last_seen_at made a first poll
     of 1,000 feeds slow down feed after feed)."""
     found: dict[str, list[_Candidate]] = {}
-    if first_recent_item is None:  # nothing fetched within the window
-        return found
+    # Item ids grow with fetch time: the window's items are those from its first id on (none
+    # when nothing was fetched within it, as a comparison with NULL holds for no row).
+    first_recent_item = select(func.min(col(ItemRow.id))).where(col(ItemRow.fetched_at) >= cutoff).scalar_subquery()
     for chunk in _chunks(bands):
         rank = (
             func.row_number()
