@@ -1,9 +1,12 @@
 """Deliver pending alerts from the outbox.
 
-Guarantee: at-least-once per channel. A delivery is marked sent only after its channel accepted it,
-so a crash between a successful send and `mark_sent` is the one window in which a message can be
-sent twice (after the claim's lease expires). Failures retry with exponential backoff and jitter
-until `max_attempts`, then stay as `failed` with the last error until requeued.
+Guarantee: at-least-once per channel. A delivery is marked sent only after its channel accepted
+it, so a crash between a successful send and `mark_sent` is the one window in which a message can
+be sent twice (after the claim's lease expires). A worker renews its lease on each delivery right
+before sending it and skips the delivery if another worker has taken it over: a slow batch (Apprise
+throttles some services to one message every few seconds) cannot outlive its lease and be sent
+twice. Failures retry with exponential backoff and jitter until `max_attempts`, then stay as
+`failed` with the last error until requeued.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ async def _drain_singly(
         )
         if not jobs:
             break
-        report += await asyncio.to_thread(_drain_channel, store, sender, jobs, policy, clock, rng)
+        report += await asyncio.to_thread(_drain_channel, store, sender, jobs, policy, clock, worker_id, rng)
     return report
 
 
@@ -169,13 +172,13 @@ def _send_digest(
     outcome = sender.send_digest(Digest(sender.name, label, tuple(job.alert for job in jobs)))
     ids = [job.delivery_id for job in jobs]
     if outcome.ok:
-        store.mark_sent_many(ids, clock())
+        store.mark_sent_many(ids, clock(), owner=worker_id)
         log.info("digest sent with %d alerts", len(ids), extra={"channel": sender.name})
         return OutboxReport(sent=len(ids))
     attempts = max(job.attempts for job in jobs) + 1
     delay = retry_delay(attempts, policy, rng)
     retry_at = clock() + timedelta(seconds=delay) if delay is not None else None
-    store.mark_failed_many(ids, outcome.error or "failed", clock(), retry_at)
+    store.mark_failed_many(ids, outcome.error or "failed", clock(), retry_at, owner=worker_id)
     log.warning(
         "digest of %d alerts not delivered (attempt %d): %s",
         len(ids),
@@ -194,14 +197,18 @@ def _drain_channel(
     jobs: Sequence[DeliveryJob],
     policy: AlertPolicy,
     clock: Callable[[], datetime],
+    worker_id: str,
     rng: random.Random,
 ) -> OutboxReport:
     report = OutboxReport()
     for job in jobs:
+        if not store.renew_lease(job.delivery_id, worker_id, clock(), LEASE_SECONDS):
+            log.info("alert skipped: another worker took it over", extra=_fields(job, sender))
+            continue
         outcome = sender.send_alert(job.alert)
         now = clock()
         if outcome.ok:
-            store.mark_sent(job.delivery_id, now)
+            store.mark_sent(job.delivery_id, now, owner=worker_id)
             log.info("alert sent", extra=_fields(job, sender))
             report += OutboxReport(sent=1)
             continue
@@ -209,7 +216,7 @@ def _drain_channel(
         delay = retry_delay(attempts, policy, rng)
         error = outcome.error or "failed"
         retry_at = now + timedelta(seconds=delay) if delay is not None else None
-        store.mark_failed(job.delivery_id, error, now, retry_at)
+        store.mark_failed(job.delivery_id, error, now, retry_at, owner=worker_id)
         if retry_at is None:
             log.error("alert failed for good after %d attempts: %s", attempts, error, extra=_fields(job, sender))
             report += OutboxReport(failed=1)

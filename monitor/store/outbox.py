@@ -112,39 +112,70 @@ def _alert(hit: HitRow, item: ItemRow, feed: FeedRow, others: tuple[str, ...]) -
     )
 
 
-def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any]) -> None:
+def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any], owner: str | None) -> None:
     """Record one attempt's outcome for all the given deliveries in one transaction.
 
     Only pending rows change: a row another worker already sent or gave up on stays so, and a
-    late failure report can never put a sent delivery back in the queue.
+    late failure report can never put a sent delivery back in the queue. With ``owner``, only
+    rows still claimed by that worker change: a worker whose lease ran out and was taken over
+    must not release the new holder's claim.
     """
     if not delivery_ids:
         return
     values.update(claimed_by=None, lease_until=None, attempts=col(DeliveryRow.attempts) + 1)
+    statement = update(DeliveryRow).where(
+        col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == "pending"
+    )
+    if owner is not None:
+        statement = statement.where(col(DeliveryRow.claimed_by) == owner)
     with _session(engine) as session:
-        session.execute(
-            update(DeliveryRow)
-            .where(col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == "pending")
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        session.execute(statement.values(**values).execution_options(synchronize_session=False))
+
+
+def renew_lease(engine: Engine, delivery_id: int, owner: str, now: datetime, lease_seconds: float) -> bool:
+    """Extend ``owner``'s claim on a pending delivery; False when another worker holds it now
+    (or it is no longer pending), in which case ``owner`` must not send it."""
+    statement = (
+        update(DeliveryRow)
+        .where(
+            col(DeliveryRow.id) == delivery_id,
+            col(DeliveryRow.status) == "pending",
+            col(DeliveryRow.claimed_by) == owner,
         )
+        .values(lease_until=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    with _session(engine) as session:
+        return int(session.connection().execute(statement).rowcount) == 1
 
 
-def mark_sent(engine: Engine, delivery_id: int, now: datetime) -> None:
-    mark_sent_many(engine, [delivery_id], now)
+def mark_sent(engine: Engine, delivery_id: int, now: datetime, owner: str | None = None) -> None:
+    mark_sent_many(engine, [delivery_id], now, owner)
 
 
-def mark_sent_many(engine: Engine, delivery_ids: Sequence[int], now: datetime) -> None:
+def mark_sent_many(engine: Engine, delivery_ids: Sequence[int], now: datetime, owner: str | None = None) -> None:
     """A digest went out: every delivery in it is sent, together."""
-    _finish(engine, delivery_ids, {"status": "sent", "sent_at": now})
+    _finish(engine, delivery_ids, {"status": "sent", "sent_at": now}, owner)
 
 
-def mark_failed(engine: Engine, delivery_id: int, error: str, now: datetime, retry_at: datetime | None) -> None:
-    mark_failed_many(engine, [delivery_id], error, now, retry_at)
+def mark_failed(
+    engine: Engine,
+    delivery_id: int,
+    error: str,
+    now: datetime,
+    retry_at: datetime | None,
+    owner: str | None = None,
+) -> None:
+    mark_failed_many(engine, [delivery_id], error, now, retry_at, owner)
 
 
 def mark_failed_many(
-    engine: Engine, delivery_ids: Sequence[int], error: str, now: datetime, retry_at: datetime | None
+    engine: Engine,
+    delivery_ids: Sequence[int],
+    error: str,
+    now: datetime,
+    retry_at: datetime | None,
+    owner: str | None = None,
 ) -> None:
     """Counts the attempt; retry_at=None is a final failure, otherwise it retries then."""
     values: dict[str, Any] = {"last_error": error[:MAX_ERROR_TEXT]}
@@ -152,7 +183,7 @@ def mark_failed_many(
         values["status"] = "failed"
     else:
         values.update(status="pending", next_attempt_at=retry_at)
-    _finish(engine, delivery_ids, values)
+    _finish(engine, delivery_ids, values, owner)
 
 
 def release(engine: Engine, delivery_ids: Sequence[int]) -> None:

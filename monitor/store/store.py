@@ -180,21 +180,32 @@ class Store:
     ) -> list[DeliveryJob]:
         return outbox.claim_deliveries(self._engine, now, worker_id, lease_seconds, limit, channels, min_severity)
 
-    def mark_sent(self, delivery_id: int, now: datetime) -> None:
-        outbox.mark_sent(self._engine, delivery_id, now)
+    def renew_lease(self, delivery_id: int, owner: str, now: datetime, lease_seconds: float) -> bool:
+        """Extend ``owner``'s claim right before sending; False: someone else holds it now."""
+        return outbox.renew_lease(self._engine, delivery_id, owner, now, lease_seconds)
 
-    def mark_failed(self, delivery_id: int, error: str, now: datetime, retry_at: datetime | None) -> None:
-        outbox.mark_failed(self._engine, delivery_id, error, now, retry_at)
+    def mark_sent(self, delivery_id: int, now: datetime, owner: str | None = None) -> None:
+        outbox.mark_sent(self._engine, delivery_id, now, owner)
 
-    def mark_sent_many(self, delivery_ids: Sequence[int], now: datetime) -> None:
+    def mark_failed(
+        self, delivery_id: int, error: str, now: datetime, retry_at: datetime | None, owner: str | None = None
+    ) -> None:
+        outbox.mark_failed(self._engine, delivery_id, error, now, retry_at, owner)
+
+    def mark_sent_many(self, delivery_ids: Sequence[int], now: datetime, owner: str | None = None) -> None:
         """One digest sent: all its deliveries are marked in one transaction."""
-        outbox.mark_sent_many(self._engine, delivery_ids, now)
+        outbox.mark_sent_many(self._engine, delivery_ids, now, owner)
 
     def mark_failed_many(
-        self, delivery_ids: Sequence[int], error: str, now: datetime, retry_at: datetime | None
+        self,
+        delivery_ids: Sequence[int],
+        error: str,
+        now: datetime,
+        retry_at: datetime | None,
+        owner: str | None = None,
     ) -> None:
         """One digest failed: all its deliveries fail (or retry at retry_at) together."""
-        outbox.mark_failed_many(self._engine, delivery_ids, error, now, retry_at)
+        outbox.mark_failed_many(self._engine, delivery_ids, error, now, retry_at, owner)
 
     def release(self, delivery_ids: Sequence[int]) -> None:
         outbox.release(self._engine, delivery_ids)
