@@ -42,8 +42,9 @@ from feedgen import CORPUS, CorpusItem, load_corpus  # noqa: E402
 
 from monitor.config import load_settings  # noqa: E402
 from monitor.fetch import Fetcher  # noqa: E402
+from monitor.parse_pool import parse_pool  # noqa: E402
 from monitor.rules import load_rules  # noqa: E402
-from monitor.runtime import open_runtime, parse_pool  # noqa: E402
+from monitor.runtime import open_runtime  # noqa: E402
 
 Row = tuple[str, str, str]
 T = TypeVar("T")

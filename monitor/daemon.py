@@ -24,7 +24,8 @@ from monitor.feedhealth import FeedHealthWatch
 from monitor.fetch import Fetcher
 from monitor.metrics import Metrics, MetricsServer
 from monitor.observe import HealthCheck, record_deliveries, record_polls
-from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime, parse_pool
+from monitor.parse_pool import parse_pool
+from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0

@@ -9,6 +9,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,6 +24,11 @@ from monitor.store import FeedJob, PollOutcome, Store
 from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, RuleMatch
 
 log = logging.getLogger(__name__)
+
+
+class ParseWorkerDiedError(RuntimeError):
+    """Parsing one body killed the worker process, again after a retry."""
+
 
 PROCESSING_SLOTS = 6  # feeds parsed, matched or stored at once: two parse workers, one store, slack
 
@@ -138,7 +144,17 @@ class Pipeline:
             headers=dict(result.headers),
             max_items=self._settings.max_items_per_feed,
         )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        except BrokenProcessPool:
+            # A worker died (maybe parsing another feed); the pool starts new workers on the
+            # next submit. If this body kills that one too, the feed is marked with the error.
+            log.warning("parse worker died; parsing again", extra={"feed": job.name})
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        except BrokenProcessPool:
+            raise ParseWorkerDiedError("a parse worker died twice on this feed's body (out of memory?)") from None
 
     def _prepare(self, job: FeedJob, parsed: ParsedBody) -> _Prepared:
         """What needs no write lock (one read, then matching), done before waiting for the

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,7 +69,7 @@ class Runtime:
     worker_id: str = field(default_factory=worker_name)
     clock: Callable[[], datetime] = utc_now
 
-    def pipeline(self, fetcher: Fetcher, executor: ProcessPoolExecutor | None) -> Pipeline:
+    def pipeline(self, fetcher: Fetcher, executor: Executor | None) -> Pipeline:
         settings = PipelineSettings(
             max_backoff_seconds=self.settings.max_backoff_seconds,
             max_items_per_feed=self.settings.max_items_per_feed,
@@ -78,7 +77,7 @@ class Runtime:
         )
         return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor)
 
-    async def cycle(self, fetcher: Fetcher, executor: ProcessPoolExecutor | None, *, due_only: bool) -> CycleReport:
+    async def cycle(self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool) -> CycleReport:
         reports = await self.pipeline(fetcher, executor).poll_feeds(
             self.worker_id, due_only=due_only, limit=MAX_FEEDS_PER_TICK if due_only else 1_000_000
         )
@@ -123,10 +122,3 @@ def build_senders(settings: Settings) -> tuple[tuple[Sender, ...], tuple[Channel
     channels = ChannelSet(settings.channels, settings.channel_min_intervals)
     senders: tuple[Sender, ...] = tuple(channels)
     return senders, channels.specs
-
-
-def parse_pool() -> ProcessPoolExecutor:
-    """feedparser is pure Python and holds the GIL, so parsing runs in worker processes.
-    'spawn' avoids forking a process that has threads (scheduler, Apprise senders)."""
-    workers = max(1, min(os.cpu_count() or 1, 8))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))

@@ -12,8 +12,9 @@ from monitor.config import Settings
 from monitor.daemon import StartupSignals, run_daemon
 from monitor.fetch import Fetcher
 from monitor.logs import setup_logging
+from monitor.parse_pool import parse_pool
 from monitor.rules import RuleLoadError
-from monitor.runtime import CycleReport, Runtime, open_runtime, parse_pool
+from monitor.runtime import CycleReport, Runtime, open_runtime
 from monitor.store import StoreLockedError, StoreUnavailableError
 
 app = typer.Typer(

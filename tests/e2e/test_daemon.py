@@ -130,6 +130,41 @@ def test_daemon_alerts_reloads_rules_and_stops_cleanly_on_sigterm(
     assert "stopped" in output
 
 
+def parse_workers(daemon_pid: int) -> list[int]:
+    """The daemon's spawned parse worker processes (not its resource tracker)."""
+    children = Path(f"/proc/{daemon_pid}/task/{daemon_pid}/children").read_text().split()
+    return [
+        int(pid)
+        for pid in children
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes() and not _is_tracker(int(pid))
+    ]
+
+
+def _is_tracker(pid: int) -> bool:
+    return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find the workers")
+def test_daemon_keeps_parsing_after_its_parse_workers_are_killed(
+    daemon: subprocess.Popen[str], feed_server: FeedServer, smtp: SmtpSink
+) -> None:
+    smtp.wait_for(1, timeout=30)
+    workers = parse_workers(daemon.pid)
+    assert workers, "the first poll ran in parse workers"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
+
+    feed_server.route("/wire.xml", rss("Wire", [ARMS_NEW, ARMS_1, QUIET]))
+    wait_until(lambda: len(smtp.messages) >= 2, 30, "an alert parsed by new workers")
+    assert "munitions train" in smtp.messages[1].subject
+    assert not set(parse_workers(daemon.pid)) & set(workers)
+
+    daemon.send_signal(signal.SIGTERM)
+    output, _ = daemon.communicate(timeout=15)
+    assert daemon.returncode == 0, output
+    assert "starting new parse workers" in output
+
+
 def test_second_sqlite_writer_is_refused(daemon: subprocess.Popen[str], daemon_setup: Path, smtp: SmtpSink) -> None:
     smtp.wait_for(1, timeout=30)  # the daemon is up and holds the writer lock
     second = run_cli("run", "--config", str(daemon_setup), cwd=daemon_setup.parent, timeout=30)

@@ -1,0 +1,66 @@
+"""The parse workers' process pool, which survives the death of a worker.
+
+A worker killed by the kernel (out of memory), a crash in a C extension or a stray ``kill``
+leaves a ProcessPoolExecutor broken for good: every later task fails at once with
+BrokenProcessPool. The daemon must keep serving feeds, so the pool is rebuilt on the next
+submit, and a parse that was in flight when a worker died is retried once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _spawn_pool() -> ProcessPoolExecutor:
+    """feedparser is pure Python and holds the GIL, so parsing runs in worker processes.
+    'spawn' avoids forking a process that has threads (scheduler, Apprise senders)."""
+    workers = max(1, min(os.cpu_count() or 1, 8))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+class ParsePool(Executor):
+    """A process pool that replaces itself when it is broken."""
+
+    def __init__(self, factory: Callable[[], ProcessPoolExecutor] = _spawn_pool) -> None:
+        self._factory = factory
+        self._pool = factory()
+        self._lock = threading.Lock()
+        self.restarts = 0
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        with self._lock:
+            try:
+                return self._pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                log.warning("a parse worker died; starting new parse workers")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._factory()
+                self.restarts += 1
+                return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def worker_pids(self) -> list[int]:
+        """The current workers' process ids (for tests and diagnostics)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(processes)
+
+
+def parse_pool() -> ParsePool:
+    return ParsePool()
+
+
+__all__ = ["BrokenProcessPool", "ParsePool", "parse_pool"]
