@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from support.smtp import SmtpSink
 from test_outbox_digest import POLICY, Clock, add_hits, briefing
 
@@ -18,21 +15,6 @@ from monitor.alerts.formats import Digest
 from monitor.alerts.outbox import LEASE_SECONDS, OutboxReport, drain_channel
 from monitor.store import Store
 from monitor.types import Alert, Severity
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'monitor.db'}")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 class SlowChannel:

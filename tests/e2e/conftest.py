@@ -10,26 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.smtp import SmtpSink
-from support.webhook import WebhookReceiver
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
 
 
 def _postgres_database() -> Iterator[str]:

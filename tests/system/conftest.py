@@ -7,8 +7,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from support.smtp import SmtpSink
-from support.webhook import WebhookReceiver
 
 from tests.system.feedhub import FeedHub
 
@@ -20,22 +18,6 @@ def hub() -> Iterator[FeedHub]:
     server = FeedHub().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 def pg_admin_execute(sql: str) -> None:
