@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,6 +162,22 @@ def test_backtest_reports_gains_and_losses_without_changing_anything(config: Pat
     assert len(json.loads(out)) == 2, "the backtest stored nothing"
     code, _, err = invoke("rules", "backtest", "--rule", "nope", "--config", str(config))
     assert code == 2 and "no rule with id 'nope'" in err
+
+
+def test_backtest_never_creates_or_migrates_a_database(config: Path, workdir: Path) -> None:
+    database = workdir / "monitor.db"
+    assert not database.exists()
+    code, _, err = invoke("rules", "backtest", "--config", str(config))
+    assert code == 1 and "no database at" in err and "monitor once" in err
+    assert not database.exists(), "a backtest created the database"
+
+    with sqlite3.connect(database) as conn:  # an empty file: a database without our schema
+        conn.execute("CREATE TABLE unrelated (x)")
+    code, _, err = invoke("rules", "backtest", "--config", str(config))
+    assert code == 1 and "no monitor schema" in err
+    with sqlite3.connect(database) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"unrelated"}, "a backtest migrated the database"
 
 
 def test_hits_csv_and_table_and_muted_rules(config: Path, workdir: Path) -> None:

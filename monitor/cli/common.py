@@ -35,9 +35,12 @@ def settings_or_exit(config: Path | None, *, sends: bool = True) -> Settings:
         fail(f"invalid configuration:\n{exc}")
 
 
-def store_or_exit(settings: Settings, *, migrate: bool = True) -> Store:
-    """The store, or exit 1 with one line when the database cannot be opened."""
+def store_or_exit(settings: Settings, *, migrate: bool = True, read_only: bool = False) -> Store:
+    """The store, or exit 1 with one line when the database cannot be opened. ``read_only``:
+    an existing, current database, opened without creating or migrating anything."""
     try:
+        if read_only:
+            return Store.open_read_only(settings.database_url)
         return Store.open(settings.database_url, migrate=migrate)
     except StoreUnavailableError as exc:
         fail(str(exc), code=1)

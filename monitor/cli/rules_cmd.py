@@ -226,7 +226,7 @@ def backtest(
         _require_rule(ruleset, rule)
     window = since_option(since) or 0
     cutoff = utc_now() - timedelta(seconds=window)
-    store = store_or_exit(settings)
+    store = store_or_exit(settings, read_only=True)  # a backtest changes nothing
     try:
         report = _backtest(store, ruleset, cutoff, rule)
     finally:

@@ -12,6 +12,7 @@ from typing import IO, Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -178,6 +179,19 @@ def run_migrations(engine: Engine) -> str:
             command.upgrade(config, "head")
             revision = MigrationContext.configure(conn).get_current_revision()
     return revision or ""
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why a database cannot be read by this version as it is (None: its schema is current).
+    Read-only commands use this instead of migrating: they must change nothing."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as conn:
+        revision = MigrationContext.configure(conn).get_current_revision()
+    if revision == head:
+        return None
+    if revision is None:
+        return "the database has no monitor schema yet: run `monitor once` or `monitor db upgrade` first"
+    return f"the database schema is at revision {revision}, this version needs {head}: run `monitor db upgrade`"
 
 
 class WriterLock:

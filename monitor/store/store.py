@@ -19,6 +19,7 @@ from monitor.store.db import (
     make_engine,
     normalise_url,
     run_migrations,
+    schema_problem,
     sqlite_file,
     unreachable_message,
 )
@@ -77,6 +78,25 @@ class Store:
             if lock is not None:
                 lock.release()
             raise
+        return store
+
+    @classmethod
+    def open_read_only(cls, url: str) -> Store:
+        """Open an existing, current database without creating, locking or migrating anything;
+        StoreUnavailableError says what is missing (no file, no schema, an older schema)."""
+        parsed = normalise_url(url)
+        path = sqlite_file(parsed)
+        if path is not None and not path.is_file():
+            raise StoreUnavailableError(f"no database at {path} yet: run `monitor once` or `monitor db upgrade` first")
+        store = cls(make_engine(parsed), None)
+        try:
+            problem = schema_problem(store._engine)
+        except OperationalError as error:
+            store.close()
+            raise StoreUnavailableError(unreachable_message(error)) from error
+        if problem is not None:
+            store.close()
+            raise StoreUnavailableError(problem)
         return store
 
     def _release_dead_leases(self) -> None:

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from store_factories import T0, by_notify, feed, item, match, temporary_pg_database
 
 import monitor.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from monitor.store import Store
+from monitor.store import Store, StoreUnavailableError
 from monitor.store.db import alembic_config
 from monitor.stories import story_key
 
@@ -186,3 +186,11 @@ def test_0003_swaps_the_band_index_and_back(empty_url: str) -> None:
     with Store.open(empty_url) as store:
         assert store.upgrade() == HEAD
     assert _index_names(empty_url, "item_bands") == {"ix_item_bands_band_item"}
+
+
+def test_read_only_open_refuses_an_older_schema_without_migrating(empty_url: str) -> None:
+    _alembic(empty_url, "upgrade", "0002")
+    with pytest.raises(StoreUnavailableError, match=r"revision 0002, this version needs 0003.*db upgrade"):
+        Store.open_read_only(empty_url)
+    _alembic(empty_url, "upgrade", "head")
+    Store.open_read_only(empty_url).close()
