@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import random
 import signal
@@ -29,6 +30,9 @@ from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0
+# Workers sharing a database see a broken rule edit within seconds of each other; one of them
+# sends the notice. The same error again after this long is news and is sent again.
+NOTICE_QUIET_SECONDS = 600.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -231,18 +235,31 @@ class Daemon:
         log.error("rule reload failed; keeping the last good rules:\n%s", text)
         if text != self._last_rule_error:
             self._last_rule_error = text
-            await notify_admins(
-                self._runtime.senders, self._runtime.routing_tags(), "[monitor] rule files have errors", text
-            )
+            await self._notice_once("[monitor] rule files have errors", text)
+
+    async def _notice_once(self, title: str, body: str) -> None:
+        """Send an admin notice unless another worker sharing the database just sent it."""
+        store, now = self._runtime.store, self._runtime.clock()
+        key = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
+        if not await asyncio.to_thread(store.claim_notice, key, now, NOTICE_QUIET_SECONDS):
+            log.info("admin notice already sent by another worker: %s", title)
+            return
+        if not await notify_admins(self._runtime.senders, self._runtime.routing_tags(), title, body):
+            await asyncio.to_thread(store.release_notice, key)
 
 
-async def notify_admins(senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], title: str, body: str) -> None:
-    """Operational notices go straight to channels tagged `admin`, outside the hit outbox."""
+async def notify_admins(senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], title: str, body: str) -> bool:
+    """Operational notices go straight to channels tagged `admin`, outside the hit outbox.
+    True when at least one admin channel took the notice."""
     admins = [sender for sender in senders if "admin" in tags.get(sender.name, ())]
+    delivered = False
     for sender in admins:
         outcome = await asyncio.to_thread(sender.send_notice, title, body)
-        if not outcome.ok:
+        if outcome.ok:
+            delivered = True
+        else:
             log.error("admin notice not delivered: %s", outcome.error, extra={"channel": sender.name})
+    return delivered
 
 
 def run_daemon(

@@ -1,8 +1,10 @@
 """Feed health: a feed that keeps failing, or falls silent for longer than usual, is worth one
 notice to the admins — and one more when it recovers. Never one notice per failed poll.
 
-`assess` is pure; `FeedHealthWatch` persists the state so each transition is announced once,
-and only after an admin channel took the notice (otherwise it is tried again next time).
+`assess` is pure; `FeedHealthWatch` persists the state so each transition is announced once:
+the worker whose compare-and-set moves the feed's state announces it (several workers share one
+PostgreSQL database), and if no admin channel took the notice the state goes back, so it is
+tried again next time.
 """
 
 from __future__ import annotations
@@ -72,9 +74,12 @@ class FeedHealthWatch:
             assessment = assess(feed, gap, now, self._policy)
             if assessment.state == feed.health_state:
                 continue
+            if not self._store.change_health_state(feed.id, feed.health_state, assessment.state):
+                continue  # another worker got there first and announces it
             if await self._announce(feed, assessment):
-                self._store.set_health_state(feed.id, assessment.state)
                 announced += 1
+            else:
+                self._store.change_health_state(feed.id, assessment.state, feed.health_state)
         return announced
 
     async def _announce(self, feed: FeedView, assessment: Assessment) -> bool:

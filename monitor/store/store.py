@@ -156,9 +156,16 @@ class Store:
         """Several feeds' outcomes (feed id, outcome) in one transaction."""
         feed_ops.record_polls(self._engine, outcomes)
 
-    def set_health_state(self, feed_id: int, state: str) -> None:
-        """state: "ok" | "failing" | "silent" (ValueError otherwise)."""
-        health.set_health_state(self._engine, feed_id, state)
+    def change_health_state(self, feed_id: int, expected: str, state: str) -> bool:
+        """Move the feed from ``expected`` to ``state``; False if another worker did it first."""
+        return health.change_health_state(self._engine, feed_id, expected, state)
+
+    def claim_notice(self, key: str, now: datetime, quiet_seconds: float) -> bool:
+        """True for the one worker that should send admin notice ``key`` now."""
+        return health.claim_notice(self._engine, key, now, quiet_seconds)
+
+    def release_notice(self, key: str) -> None:
+        health.release_notice(self._engine, key)
 
     def typical_item_gap(self, feed_id: int, sample: int = 20) -> float | None:
         return health.typical_item_gap(self._engine, feed_id, sample)

@@ -1,6 +1,6 @@
 """SQLModel tables. They never leave monitor.store: queries turn rows into records.py dataclasses.
 
-The Alembic revisions (migrations/versions/, 0001 then 0002) must create exactly this schema;
+The Alembic revisions (migrations/versions/, 0001 onwards) must create exactly this schema;
 tests/store/test_migrations.py compares the two so they cannot drift apart.
 """
 
@@ -153,3 +153,12 @@ class DeliveryRow(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     digest_key: str | None = Field(default=None, max_length=200, index=True)
+
+
+class NoticeRow(SQLModel, table=True):
+    """An admin notice one worker claimed to send (key: SHA-256 of the notice)."""
+
+    __tablename__ = "notices"
+
+    key: str = Field(primary_key=True, max_length=64)
+    sent_at: datetime = Field(sa_type=UTCDateTime)

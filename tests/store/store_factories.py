@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = "postgres@127.0.0.1:5432"
 PG_ADMIN_DSN = f"postgresql://{PG_SERVER}/postgres"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-TABLES = ("deliveries", "hits", "item_bands", "items", "stories", "feeds")
+TABLES = ("deliveries", "hits", "item_bands", "items", "stories", "feeds", "notices")
 
 
 def at(seconds: float) -> datetime:

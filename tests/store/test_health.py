@@ -22,16 +22,23 @@ def arrive(store: Store, feed_id: int, seconds: float, count: int = 1) -> None:
 
 
 def test_health_state_is_stored_and_shown(store: Store, feed_ids: list[int]) -> None:
-    store.set_health_state(feed_ids[0], "silent")
-    store.set_health_state(feed_ids[1], "failing")
+    assert store.change_health_state(feed_ids[0], "ok", "silent")
+    assert store.change_health_state(feed_ids[1], "ok", "failing")
     assert [view.health_state for view in store.list_feeds()] == ["silent", "failing"]
-    store.set_health_state(feed_ids[0], "ok")
+    assert store.change_health_state(feed_ids[0], "silent", "ok")
     assert store.list_feeds()[0].health_state == "ok"
+
+
+def test_only_one_worker_wins_a_health_transition(store: Store, feed_ids: list[int]) -> None:
+    # Two workers both saw "ok" and both decided "failing": only the first change counts.
+    assert store.change_health_state(feed_ids[0], "ok", "failing")
+    assert not store.change_health_state(feed_ids[0], "ok", "failing")
+    assert store.list_feeds()[0].health_state == "failing"
 
 
 def test_unknown_health_state_is_refused(store: Store, feed_ids: list[int]) -> None:
     with pytest.raises(ValueError, match="unknown health state"):
-        store.set_health_state(feed_ids[0], "sleepy")
+        store.change_health_state(feed_ids[0], "ok", "sleepy")
     assert store.list_feeds()[0].health_state == "ok"
 
 
@@ -63,3 +70,12 @@ def test_one_poll_has_no_gap_yet(store: Store, feed_ids: list[int]) -> None:
     arrive(store, feed_ids[0], 0, count=10)
     assert store.typical_item_gap(feed_ids[0]) is None
     assert store.typical_item_gap(feed_ids[1]) is None
+
+
+def test_a_notice_is_claimed_once_until_it_goes_quiet_or_is_released(store: Store) -> None:
+    assert store.claim_notice("rules-broken", T0, quiet_seconds=600)
+    assert not store.claim_notice("rules-broken", at(5), quiet_seconds=600), "a second worker stays quiet"
+    assert store.claim_notice("other", at(5), quiet_seconds=600)
+    assert store.claim_notice("rules-broken", at(601), quiet_seconds=600), "the same error later is news"
+    store.release_notice("rules-broken")  # the send failed: the next attempt may claim it
+    assert store.claim_notice("rules-broken", at(602), quiet_seconds=600)

@@ -20,8 +20,8 @@ from monitor.store import Store, StoreUnavailableError
 from monitor.store.db import alembic_config
 from monitor.stories import story_key
 
-HEAD = "0003"
-EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries", "alembic_version"}
+HEAD = "0004"
+EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries", "notices", "alembic_version"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -190,7 +190,20 @@ def test_0003_swaps_the_band_index_and_back(empty_url: str) -> None:
 
 def test_read_only_open_refuses_an_older_schema_without_migrating(empty_url: str) -> None:
     _alembic(empty_url, "upgrade", "0002")
-    with pytest.raises(StoreUnavailableError, match=r"revision 0002, this version needs 0003.*db upgrade"):
+    with pytest.raises(StoreUnavailableError, match=rf"revision 0002, this version needs {HEAD}.*db upgrade"):
         Store.open_read_only(empty_url)
     _alembic(empty_url, "upgrade", "head")
     Store.open_read_only(empty_url).close()
+
+
+def test_0004_adds_the_notices_table_and_back(empty_url: str) -> None:
+    Store.open(empty_url).close()
+    _alembic(empty_url, "downgrade", "0003")
+    engine = sa.create_engine(empty_url)
+    try:
+        assert "notices" not in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    with Store.open(empty_url) as store:
+        assert store.upgrade() == HEAD
+        assert store.claim_notice("k", T0, 600)
