@@ -235,18 +235,44 @@ def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: A
 
 
 def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tuple[FeedSpec, ...]:
+    """Feeds by unique URL and unique name: the name identifies a feed in logs, alerts and
+    rules' `feeds:` filters. Unnamed feeds are named after their host, or host and path when
+    another feed already has that name."""
     seen: set[str] = set()
-    feeds: list[FeedSpec] = []
+    named: dict[str, int] = {}
+    kept: list[_Feed] = []
     for index, feed in enumerate(model.feeds):
         if feed.url in seen:
             line = line_of(("feeds", index, "url"))
-            problems.append(f"{path}:{line}: feeds.{index}.url: duplicate feed {feed.url}")
+            problems.append(f"{path}:{line}: feeds.{index}.url: duplicate feed {redact_url(feed.url)}")
             continue
         seen.add(feed.url)
-        name = feed.name or urlsplit(feed.url).hostname or feed.url
-        interval = feed.interval or model.interval
-        feeds.append(FeedSpec(feed.url, name, interval, tuple(feed.tags)))
+        if feed.name is not None and feed.name in named:
+            line = line_of(("feeds", index, "name"))
+            problems.append(
+                f"{path}:{line}: feeds.{index}.name: duplicate feed name {feed.name!r} "
+                f"(feeds.{named[feed.name]} has it); names identify feeds in logs, alerts and `feeds:` filters"
+            )
+            continue
+        if feed.name is not None:
+            named[feed.name] = index
+        kept.append(feed)
+    taken = set(named)
+    feeds: list[FeedSpec] = []
+    for feed in kept:
+        name = feed.name if feed.name is not None else _default_feed_name(feed.url, taken)
+        taken.add(name)
+        feeds.append(FeedSpec(feed.url, name, feed.interval or model.interval, tuple(feed.tags)))
     return tuple(feeds)
+
+
+def _default_feed_name(url: str, taken: set[str]) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    for candidate in (host, f"{host}{parts.path}", redact_url(url)):
+        if candidate not in taken:
+            return candidate
+    return url
 
 
 def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> list[tuple[ChannelSpec, float | None]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET  # only to *write* XML; reading goes through expat below
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 from xml.parsers import expat
@@ -149,6 +149,9 @@ def _url_problem(url: str) -> str | None:
         return "URL has no host"
     if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
         return "URL contains whitespace or control characters"
+    if parts.username is not None or parts.password is not None:
+        # the config file, logs and `feeds export` would carry the secret; add such a feed by hand
+        return "URL contains a user name or password"
     return None
 
 
@@ -199,7 +202,8 @@ def merge_into_config_yaml(config_text: str, feeds: Sequence[OpmlFeed]) -> str:
     if not isinstance(existing, list):
         raise ValueError("the config's `feeds:` is not a list")
     known = {entry.get("url") for entry in existing if isinstance(entry, dict)}
-    new = [feed for feed in _unique_feeds(feeds) if feed.url not in known]
+    names = {str(entry["name"]) for entry in existing if isinstance(entry, dict) and entry.get("name")}
+    new = _distinct_names([feed for feed in _unique_feeds(feeds) if feed.url not in known], names)
     if not new:
         return config_text
     newline = "\r\n" if "\r\n" in config_text else "\n"
@@ -219,6 +223,21 @@ def _load_mapping(text: str) -> dict[str, Any]:
 
 def _unique_feeds(feeds: Sequence[OpmlFeed]) -> list[OpmlFeed]:
     return list({feed.url: feed for feed in reversed(feeds)}.values())[::-1]
+
+
+def _distinct_names(feeds: Sequence[OpmlFeed], taken: set[str]) -> list[OpmlFeed]:
+    """Feed names must be unique in the config: a clashing title gets its host (and path)."""
+    renamed = []
+    for feed in feeds:
+        if feed.name is not None and feed.name in taken:
+            parts = urlsplit(feed.url)
+            options = [f"{feed.name} ({parts.hostname})", f"{feed.name} ({parts.hostname}{parts.path})"]
+            options += [f"{feed.name} ({n})" for n in range(2, len(taken) + 3)]
+            feed = replace(feed, name=next(name for name in options if name not in taken))
+        if feed.name is not None:
+            taken.add(feed.name)
+        renamed.append(feed)
+    return renamed
 
 
 def _insert_entries(text: str, feeds: Sequence[OpmlFeed], newline: str, *, has_key: bool) -> str:

@@ -111,6 +111,25 @@ def test_duplicate_feed_is_an_error(tmp_path: Path) -> None:
         load_settings(path, {})
 
 
+def test_duplicate_feed_name_is_an_error(tmp_path: Path) -> None:
+    text = "feeds:\n  - url: https://e.org/a\n    name: Wire\n  - url: https://e.org/b\n    name: Wire\n"
+    with pytest.raises(ConfigError, match=r":5: feeds.1.name: duplicate feed name 'Wire' \(feeds.0 has it\)"):
+        load_settings(write(tmp_path, text), {})
+
+
+def test_unnamed_feeds_get_unique_names(tmp_path: Path) -> None:
+    text = (
+        "feeds:\n"
+        "  - url: https://news.example/world.xml\n"
+        "  - url: https://news.example/asia.xml\n"
+        "  - url: https://other.example/rss\n"
+        "  - url: https://third.example/feed\n"
+        "    name: news.example\n"  # an explicit name wins; the unnamed feeds avoid it
+    )
+    names = [feed.name for feed in load_settings(write(tmp_path, text), {}).feeds]
+    assert names == ["news.example/world.xml", "news.example/asia.xml", "other.example", "news.example"]
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read file"):
         load_settings(tmp_path / "absent.yaml", {})

@@ -44,6 +44,7 @@ SKIPS = b"""<?xml version="1.0"?>
 <outline text="hostless" xmlUrl="https:///feed"/>
 <outline text="again" xmlUrl="https://example.org/feed"/>
 <outline text="secret" xmlUrl="ftp://user:hunter2@example.org/feed"/>
+<outline text="private" xmlUrl="https://reader:hunter2@example.org/private.rss"/>
 </body></opml>
 """
 
@@ -62,11 +63,12 @@ def test_nested_categories_become_tags() -> None:
 def test_invalid_and_duplicate_outlines_are_skipped_with_line_numbers() -> None:
     feeds, warnings = read_opml(SKIPS, "skips.opml")
     assert [f.url for f in feeds] == ["https://example.org/feed"]
-    assert len(warnings) == 5
+    assert len(warnings) == 6
     assert warnings[0].startswith("skips.opml:4: skipped outline: not an http(s) URL")
     assert warnings[1].startswith("skips.opml:5: skipped outline: not an http(s) URL")
     assert warnings[2].startswith("skips.opml:6: skipped outline: URL has no host")
     assert warnings[3].startswith("skips.opml:7: skipped duplicate feed")
+    assert warnings[5].startswith("skips.opml:9: skipped outline: URL contains a user name or password")
     assert not any("hunter2" in warning for warning in warnings)
 
 
@@ -228,6 +230,23 @@ def test_merge_appends_new_feeds_and_keeps_comments(tmp_path: Path) -> None:
         ("arms", "yes"),
     )
     assert (plain.url, plain.name) == ("https://example.org/plain.rss", "example.org")
+
+
+def test_merge_gives_clashing_titles_distinct_names(tmp_path: Path) -> None:
+    config = "feeds:\n  - url: https://example.org/world.rss\n    name: World\n"
+    imported = [
+        OpmlFeed("https://wire.example/world.rss", "World", ()),
+        OpmlFeed("https://wire.example/world2.rss", "World", ()),
+        OpmlFeed("https://other.example/rss", "World", ()),
+    ]
+    path = tmp_path / "monitor.yaml"
+    path.write_text(merge_into_config_yaml(config, imported), encoding="utf-8")
+    assert [feed.name for feed in load_settings(path, {}).feeds] == [
+        "World",
+        "World (wire.example)",
+        "World (wire.example/world2.rss)",
+        "World (other.example)",
+    ]
 
 
 def test_merge_with_nothing_new_returns_the_text_unchanged() -> None:
