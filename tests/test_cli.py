@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,7 +160,13 @@ def test_backtest_reports_gains_and_losses_without_changing_anything(config: Pat
     assert "rates: +1 new, -0 no longer, 0 same" in out
     assert "dprk-russia-arms: +0 new, -0 no longer, 1 same" in out
     code, out, _ = invoke("hits", "--format", "json", "--config", str(config))
-    assert len(json.loads(out)) == 2, "the backtest stored nothing"
+    stored = json.loads(out)
+    assert len(stored) == 2, "the backtest stored nothing"
+    spans = [span for hit in stored for span in hit["spans"]]
+    assert spans and all(set(span) == {"field", "start", "end", "text"} for span in spans)
+    for hit in stored:  # offsets point into the stored text (the title is in the output)
+        for span in (s for s in hit["spans"] if s["field"] == "title"):
+            assert hit["title"][span["start"] : span["end"]] == span["text"]
     code, _, err = invoke("rules", "backtest", "--rule", "nope", "--config", str(config))
     assert code == 2 and "no rule with id 'nope'" in err
 
@@ -190,6 +197,10 @@ def test_hits_csv_and_table_and_muted_rules(config: Path, workdir: Path) -> None
     rows = list(csv.DictReader(io.StringIO(out)))
     assert sorted(row["rule_id"] for row in rows) == ["dprk-russia-arms", "iran-drones-russia"]
     assert rows[0]["feed"] == "Wire" and rows[0]["link"].startswith("https://example.org/")
+    assert all("«" in row["snippet"] for row in rows), "the snippet marks the matched words"
+    assert all(re.search(r"(title|summary)\[\d+:\d+\] \w+", row["spans"]) for row in rows)
+    code, out, _ = invoke("hits", "--snippets", "--config", str(config))
+    assert code == 0 and "«" in out and re.search(r"(title|summary)\[\d+:\d+\] ", out)
     code, out, _ = invoke("hits", "--rule", "iran-drones-russia", "--since", "1d", "--config", str(config))
     assert code == 0 and "1 hits" in out and "iran-drones-russia" in out
     code, out, _ = invoke("feeds", "--config", str(config))

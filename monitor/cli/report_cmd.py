@@ -45,6 +45,7 @@ def hit_record(hit: HitView) -> dict[str, Any]:
         "published": _iso(hit.published),
         "created_at": _iso(hit.created_at),
         "matched": list(hit.matched),
+        "spans": [{"field": s.field, "start": s.start, "end": s.end, "text": s.text} for s in hit.spans],
         "snippet": hit.snippet,
         "story_id": hit.story_id,
         "corroboration": hit.corroboration,
@@ -77,6 +78,11 @@ def _sources(hit: HitView) -> str:
     return f"{hit.corroboration} (also {others}{more})"
 
 
+def _span_cells(hit: HitView) -> str:
+    """Matched words with their character offsets, e.g. "title[0:6] Shahed; summary[12:18] drones"."""
+    return "; ".join(f"{span.field}[{span.start}:{span.end}] {span.text}" for span in hit.spans)
+
+
 def _clip(text: str | None, limit: int) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -90,6 +96,9 @@ def hits(
     limit: Annotated[int, typer.Option(help="At most this many hits.")] = 1000,
     duplicates: Annotated[
         bool, typer.Option("--duplicates", help="Also show later reports of an alerted story.")
+    ] = False,
+    snippets: Annotated[
+        bool, typer.Option("--snippets", help="Table: each hit's snippet and matched words with offsets.")
     ] = False,
 ) -> None:
     """List stored hits, newest first."""
@@ -111,12 +120,14 @@ def hits(
             "title",
             "link",
             "matched",
+            "spans",
+            "snippet",
             "corroboration",
         ]
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        for record in records:
-            writer.writerow({**record, "matched": "; ".join(record["matched"])})
+        for record, hit in zip(records, found, strict=True):
+            writer.writerow({**record, "matched": "; ".join(record["matched"]), "spans": _span_cells(hit)})
     else:
         rows = [
             [
@@ -131,6 +142,10 @@ def hits(
             for h in found
         ]
         print_table(["found", "severity", "rule", "feed", "title", "matched", "outlets"], rows)
+        if snippets:
+            for hit in found:
+                typer.echo(f"\n#{hit.hit_id} {hit.rule_id}: {_clip(hit.item_title, 100)}\n  {_clip(hit.snippet, 300)}")
+                typer.echo(f"  {_span_cells(hit)}")
         typer.echo(f"{len(found)} hits")
 
 
