@@ -33,6 +33,7 @@ SHUTDOWN_GRACE_SECONDS = 8.0
 # Workers sharing a database see a broken rule edit within seconds of each other; one of them
 # sends the notice. The same error again after this long is news and is sent again.
 NOTICE_QUIET_SECONDS = 600.0
+GAUGE_REFRESH_SECONDS = 15.0  # how often the outbox backlog and overdue feeds are re-read
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -78,6 +79,8 @@ class Daemon:
         self._executor = parse_pool()
         self._last_rule_error: str | None = None
         self._drains: dict[str, asyncio.Task[OutboxReport]] = {}
+        self._cycle: asyncio.Task[None] | None = None
+        self._gauges_read_at = float("-inf")
         self._rng = random.Random()
         self._startup = startup
 
@@ -99,7 +102,7 @@ class Daemon:
         try:
             async with Fetcher(settings.fetch) as fetcher:
                 self._fetcher = fetcher
-                for job in (self._poll, self._start_drains):
+                for job in (self._tick, self._start_drains):
                     scheduler.add_job(
                         job,
                         "interval",
@@ -145,16 +148,31 @@ class Daemon:
                 async with self._busy:
                     pass
                 await asyncio.gather(*self._drains.values(), return_exceptions=True)
+                if self._cycle is not None:
+                    await asyncio.gather(self._cycle, return_exceptions=True)
         except TimeoutError:
             log.warning("work still running after %.0fs; leases will hand it to the next start", SHUTDOWN_GRACE_SECONDS)
 
-    async def _poll(self) -> None:
+    async def _tick(self) -> None:
+        """The scheduler's job: it returns at once, so a cycle longer than the tick neither
+        skips the heartbeat (/healthz stays alive) nor makes the scheduler warn every tick."""
         if self._stop.is_set() or self._fetcher is None:
             return
+        self._health.last_tick_at = self._runtime.clock()
+        if self._cycle is None or self._cycle.done():
+            self._cycle = asyncio.create_task(self._poll())
+        if time.monotonic() - self._gauges_read_at >= GAUGE_REFRESH_SECONDS:
+            self._gauges_read_at = time.monotonic()
+            try:
+                await asyncio.to_thread(self._health.refresh_gauges)
+            except Exception as exc:  # the database is down: /healthz says so; keep ticking
+                log.warning("could not read the outbox backlog: %s", type(exc).__name__)
+
+    async def _poll(self) -> None:
         async with self._busy:
             runtime = self._runtime
             started = time.monotonic()
-            self._health.last_tick_at = runtime.clock()
+            assert self._fetcher is not None, "cycles start only while the fetcher is open"
             try:
                 pipeline = runtime.pipeline(self._fetcher, self._executor)
                 reports = await pipeline.poll_feeds(runtime.worker_id, due_only=True, limit=MAX_FEEDS_PER_TICK)
@@ -162,6 +180,7 @@ class Daemon:
                 log.exception("poll cycle failed; retrying on the next tick")
                 return
             record_polls(self._metrics, reports, time.monotonic() - started)
+            self._health.last_cycle_at = runtime.clock()
             for feed in reports:
                 level = logging.WARNING if feed.status == "error" else logging.INFO
                 log.log(level, "%s", feed.summary(), extra={"feed": feed.feed_name})

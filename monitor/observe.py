@@ -31,7 +31,10 @@ def record_deliveries(metrics: Metrics, channel: str, report: OutboxReport) -> N
 
 
 class HealthCheck:
-    """Healthy = the scheduler ticked recently, the database answers, no feed is far overdue."""
+    """Healthy = the scheduler ticked recently, the database answers, no feed is far overdue.
+
+    "Ticked" is the scheduler's heartbeat, not the end of a cycle: a first cycle over thousands
+    of feeds may take minutes, and the daemon is alive all that time."""
 
     def __init__(self, store: Store, metrics: Metrics, tick_seconds: float, clock: Callable[[], datetime]) -> None:
         self._store = store
@@ -39,21 +42,18 @@ class HealthCheck:
         self._tick = tick_seconds
         self._clock = clock
         self.last_tick_at: datetime | None = None
+        self.last_cycle_at: datetime | None = None  # end of the last completed poll cycle
 
     def __call__(self) -> HealthStatus:
         now = self._clock()
-        grace = timedelta(seconds=self._tick * 3 + 60)
+        grace = self._grace()
         alive = self.last_tick_at is not None and now - self.last_tick_at <= grace
         try:
-            feeds = self._store.list_feeds()
-            pending = self._store.pending_count()
+            overdue = self.refresh_gauges()
         except Exception as exc:  # any database failure is the answer, not a crash
             return HealthStatus(
-                False, alive, False, 0, self.last_tick_at, f"database unreachable: {type(exc).__name__}"
+                False, alive, False, 0, self.last_cycle_at, f"database unreachable: {type(exc).__name__}"
             )
-        overdue = sum(1 for f in feeds if f.active and f.next_poll_at < now - grace)
-        self._metrics.feeds_overdue.set(overdue)
-        self._metrics.pending_alerts.set(pending)
         problems = [
             text
             for bad, text in (
@@ -62,4 +62,19 @@ class HealthCheck:
             )
             if bad
         ]
-        return HealthStatus(not problems, alive, True, overdue, self.last_tick_at, "; ".join(problems) or "ok")
+        return HealthStatus(not problems, alive, True, overdue, self.last_cycle_at, "; ".join(problems) or "ok")
+
+    def refresh_gauges(self) -> int:
+        """Read the outbox backlog and the overdue feeds into the gauges; returns the overdue
+        count. The daemon calls this every few ticks so /metrics stays current without
+        /healthz being polled (and without a scrape ever waiting on the database)."""
+        now = self._clock()
+        feeds = self._store.list_feeds()
+        pending = self._store.pending_count()
+        overdue = sum(1 for f in feeds if f.active and f.next_poll_at < now - self._grace())
+        self._metrics.feeds_overdue.set(overdue)
+        self._metrics.pending_alerts.set(pending)
+        return overdue
+
+    def _grace(self) -> timedelta:
+        return timedelta(seconds=self._tick * 3 + 60)

@@ -6,12 +6,16 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.metrics import HealthStatus, Metrics, MetricsServer
+from monitor.observe import HealthCheck
+from monitor.store import Store
+from tests.store.store_factories import T0, at, by_notify, feed, item, match
 
 
 def _healthy() -> HealthStatus:
@@ -209,3 +213,18 @@ def test_stop_releases_the_port() -> None:
 def test_health_json_is_plain_data() -> None:
     payload = json.dumps(_healthy().to_json())
     assert json.loads(payload)["scheduler_alive"] is True
+
+
+def test_gauges_follow_the_outbox_without_healthz(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'm.db'}") as store:
+        store.sync_feeds([feed(1)], T0)
+        feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
+        store.save_items(feed_id, [item("a")], {"a": [match("arms", notify=("ops",))]}, by_notify, T0)
+        metrics = Metrics()
+        check = HealthCheck(store, metrics, 5.0, lambda: at(1))
+        assert check.refresh_gauges() == 0
+        assert _samples(metrics.render())[("monitor_pending_alerts", ())] == 1
+        (job,) = store.claim_deliveries(at(1), "w", 30, 10)
+        store.mark_sent(job.delivery_id, at(2))
+        check.refresh_gauges()
+        assert _samples(metrics.render())[("monitor_pending_alerts", ())] == 0

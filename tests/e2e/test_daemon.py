@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -163,6 +164,42 @@ def test_daemon_keeps_parsing_after_its_parse_workers_are_killed(
     output, _ = daemon.communicate(timeout=15)
     assert daemon.returncode == 0, output
     assert "starting new parse workers" in output
+
+
+def test_a_cycle_longer_than_the_tick_keeps_the_heartbeat(
+    daemon_setup: Path, feed_server: FeedServer, smtp: SmtpSink
+) -> None:
+    feed_server.stall("/slow.xml")  # the cycle waits for this feed's 4 s deadline, 13 ticks
+    config = daemon_setup.read_text(encoding="utf-8")
+    config = config.replace(
+        "    name: Wire\n", f"    name: Wire\n  - url: {feed_server.url('/slow.xml')}\n    name: Slow\n"
+    )
+    daemon_setup.write_text(config + "fetch:\n  read_timeout: 4s\n  deadline: 4s\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(daemon_setup)],
+        cwd=daemon_setup.parent,
+        env={k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        smtp.wait_for(1, timeout=30)
+        # the whole stalled cycle (about 13 ticks) has passed once the feed's timeout is stored
+        wait_until(lambda: _feed_error(daemon_setup.parent / "monitor.db", "Slow") == "timeout", 30, "the timeout")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert "Slow: error" in output and "timeout" in output
+    assert "maximum number of running instances" not in output
+    assert "skipped" not in output.lower()
+
+
+def _feed_error(database: Path, name: str) -> str | None:
+    with sqlite3.connect(database, timeout=5) as conn:
+        row = conn.execute("SELECT last_error_kind FROM feeds WHERE name = ?", (name,)).fetchone()
+    return row[0] if row else None
 
 
 def test_second_sqlite_writer_is_refused(daemon: subprocess.Popen[str], daemon_setup: Path, smtp: SmtpSink) -> None:
