@@ -137,9 +137,16 @@ class _Parser:
     def _check_near_operand(self, operator: Token, operand: Node) -> None:
         if not is_positional(operand):
             name = "ONEAR" if operator.ordered else "NEAR"
+            if _non_positional_kind(operand) == "NOT":
+                what, instead = "a NOT", f"instead of c {name}/5 (a OR NOT b) write (c {name}/5 a) OR NOT b"
+            else:
+                what, instead = (
+                    "an AND group",
+                    f"instead of (a AND b) {name}/5 c write (a {name}/5 c) AND (b {name}/5 c)",
+                )
             raise QuerySyntaxError(
-                f"{name} works on terms, phrases, @aliases and (x OR y) groups of them; "
-                "use parentheses to combine it with AND/NOT",
+                f"{name} cannot measure a distance to {what}, which has no word position of its own "
+                f"({name} takes terms, phrases, @aliases, (x OR y) groups and other NEARs); {instead}",
                 operand.pos,
             )
 
@@ -203,3 +210,13 @@ class _Parser:
                 hint = f'; did you mean "{previous.source} {token.source}" as a phrase?'
             raise QuerySyntaxError(f"expected {expected} between terms{hint}", token.pos)
         raise QuerySyntaxError(f"expected {expected} after {after}", token.pos)
+
+
+def _non_positional_kind(node: Node) -> str:
+    """What makes an operand unusable for NEAR, as the user wrote it: "AND" or "NOT"."""
+    if isinstance(node, Not):
+        return "NOT"
+    if isinstance(node, Or | FieldScope):
+        children = node.children if isinstance(node, Or) else (node.child,)
+        return next(_non_positional_kind(c) for c in children if not is_positional(c))
+    return "AND"

@@ -117,11 +117,20 @@ def test_syntax_errors(query: str, pos: int, message: str) -> None:
     assert (caught.value.message, caught.value.pos) == (message, pos)
 
 
-@pytest.mark.parametrize(("query", "pos"), [("a NEAR (b AND c)", 8), ("a NEAR NOT b", 7), ("NOT a NEAR b", 0)])
-def test_near_operands_must_be_positional(query: str, pos: int) -> None:
-    with pytest.raises(QuerySyntaxError, match="NEAR works on terms, phrases") as caught:
+@pytest.mark.parametrize(
+    ("query", "pos", "what"),
+    [
+        ("a NEAR (b AND c)", 8, "an AND group"),
+        ("a NEAR NOT b", 7, "a NOT"),
+        ("NOT a NEAR b", 0, "a NOT"),
+        ("a ONEAR/3 (b OR title:(c AND d))", 11, "an AND group"),
+    ],
+)
+def test_near_operands_must_be_positional(query: str, pos: int, what: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=f"NEAR cannot measure a distance to {what}") as caught:
         parse_query(query)
     assert caught.value.pos == pos
+    assert "write (" in caught.value.message, "the error shows how to rewrite the query"
 
 
 @pytest.mark.parametrize("query", ["NOT a", "NOT (a OR b)", "a OR NOT b", "NOT a AND NOT b"])
