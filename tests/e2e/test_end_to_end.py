@@ -13,7 +13,7 @@ from support.smtp import SmtpSink
 from support.webhook import WebhookReceiver
 
 from tests.e2e.conftest import run_cli
-from tests.e2e.feeds import ARMS_1, ARMS_2, ARMS_3, ARMS_NEW, QUIET, RULES_YAML, rss
+from tests.e2e.feeds import ARMS_1, ARMS_2, ARMS_3, ARMS_NEW, QUIET, RULES_YAML, Entry, rss
 
 BROKEN_XML = b'<?xml version="1.0"?>\n<rss version="2.0"><<<>>>&&&'
 
@@ -167,6 +167,15 @@ def test_broken_feeds_are_recorded_while_others_are_processed(
     )
     feed_server.route("/broken.xml", BROKEN_XML)
     feed_server.route("/huge.xml", b"<rss>" + b" " * 300_000 + b"</rss>")
+    feed_server.gzip_bomb("/bomb.xml", inflated_bytes=64 * 1024 * 1024)
+    feed_server.endless("/endless.xml")
+    feed_server.drip("/drip.xml", rss("Drip", [QUIET]), interval=1.0)
+    feed_server.redirect("/loop-a.xml", "/loop-b.xml")
+    feed_server.redirect("/loop-b.xml", "/loop-a.xml")
+    feed_server.reset("/reset.xml")
+    latin1 = rss("Latin", [Entry("l-1", "Café owner denies selling drones", "Nothing shipped.", "https://e.org/l1")])
+    feed_server.route("/latin1.xml", latin1.decode("utf-8").encode("latin-1"), content_type="text/xml; charset=utf-8")
+    feed_server.route("/plain.xml", rss("Plain", [QUIET]), content_type="text/plain")
     closed_port = _closed_port()
     extra = "\n".join(
         f"  - url: {url}\n    name: {name}"
@@ -178,6 +187,14 @@ def test_broken_feeds_are_recorded_while_others_are_processed(
             ("Broken", feed_server.url("/broken.xml")),
             ("Huge", feed_server.url("/huge.xml")),
             ("Unreachable", f"http://127.0.0.1:{closed_port}/feed.xml"),
+            ("Bomb", feed_server.url("/bomb.xml")),
+            ("Endless", feed_server.url("/endless.xml")),
+            ("Drip", feed_server.url("/drip.xml")),
+            ("Loop", feed_server.url("/loop-a.xml")),
+            ("Reset", feed_server.url("/reset.xml")),
+            ("Latin", feed_server.url("/latin1.xml")),
+            ("Plain", feed_server.url("/plain.xml")),
+            ("TLS", feed_server.url("/wire.xml").replace("http://", "https://")),
         ]
     )
     config = write_setup(tmp_path, feed_server, smtp, webhook, database_url, extra)
@@ -194,6 +211,14 @@ def test_broken_feeds_are_recorded_while_others_are_processed(
     assert "error — not_a_feed: malformed XML at line 2" in lines["Broken"]
     assert "error — too_large" in lines["Huge"]
     assert "error — connect" in lines["Unreachable"]
+    assert "error — too_large" in lines["Bomb"]
+    assert "error — too_large" in lines["Endless"]
+    assert "error — timeout" in lines["Drip"]
+    assert "error — too_many_redirects" in lines["Loop"]
+    assert "error — connect" in lines["Reset"] and "reset" in lines["Reset"].lower()
+    assert "error — tls: TLS error" in lines["TLS"]
+    assert "ok, 1 items" in lines["Latin"], "a body in another charset than declared is still read"
+    assert "ok, 1 items" in lines["Plain"], "a feed served as text/plain is still a feed"
     assert len(smtp.wait_for(3)) == 3
 
     feeds = run_cli("feeds", "--config", str(config), cwd=tmp_path)
