@@ -161,6 +161,7 @@ class Daemon:
         self._health.last_tick_at = self._runtime.clock()
         if self._cycle is None or self._cycle.done():
             self._cycle = asyncio.create_task(self._poll())
+            self._cycle.add_done_callback(self._cycle_done)
         if time.monotonic() - self._gauges_read_at >= GAUGE_REFRESH_SECONDS:
             self._gauges_read_at = time.monotonic()
             try:
@@ -168,8 +169,15 @@ class Daemon:
             except Exception as exc:  # the database is down: /healthz says so; keep ticking
                 log.warning("could not read the outbox backlog: %s", type(exc).__name__)
 
+    @staticmethod
+    def _cycle_done(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("poll cycle failed", exc_info=task.exception())
+
     async def _poll(self) -> None:
         async with self._busy:
+            if self._stop.is_set():  # SIGTERM arrived while this cycle waited for the last one
+                return
             runtime = self._runtime
             started = time.monotonic()
             assert self._fetcher is not None, "cycles start only while the fetcher is open"
@@ -254,17 +262,33 @@ class Daemon:
         log.error("rule reload failed; keeping the last good rules:\n%s", text)
         if text != self._last_rule_error:
             self._last_rule_error = text
-            await self._notice_once("[monitor] rule files have errors", text)
+            if not await self._notice_once("[monitor] rule files have errors", text):
+                self._last_rule_error = None  # not delivered: the next reload with this error tries again
 
-    async def _notice_once(self, title: str, body: str) -> None:
-        """Send an admin notice unless another worker sharing the database just sent it."""
+    async def _notice_once(self, title: str, body: str) -> bool:
+        """Send an admin notice unless another worker sharing the database just sent it; False
+        when it was not delivered. The database only deduplicates: if it cannot be reached,
+        the notice goes out anyway."""
+        tags = self._runtime.routing_tags()
+        if not any("admin" in tags.get(sender.name, ()) for sender in self._runtime.senders):
+            return True  # no admin channel: the log line is the notice
         store, now = self._runtime.store, self._runtime.clock()
         key = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
-        if not await asyncio.to_thread(store.claim_notice, key, now, NOTICE_QUIET_SECONDS):
+        try:
+            claimed = await asyncio.to_thread(store.claim_notice, key, now, NOTICE_QUIET_SECONDS)
+        except Exception as exc:
+            log.warning("cannot check whether another worker sent this notice (%s); sending it", type(exc).__name__)
+            claimed = True
+        if not claimed:
             log.info("admin notice already sent by another worker: %s", title)
-            return
-        if not await notify_admins(self._runtime.senders, self._runtime.routing_tags(), title, body):
+            return True
+        if await notify_admins(self._runtime.senders, self._runtime.routing_tags(), title, body):
+            return True
+        try:
             await asyncio.to_thread(store.release_notice, key)
+        except Exception as exc:
+            log.warning("could not release the unsent notice (%s)", type(exc).__name__)
+        return False
 
 
 async def notify_admins(senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], title: str, body: str) -> bool:

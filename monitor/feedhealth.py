@@ -4,7 +4,8 @@ notice to the admins — and one more when it recovers. Never one notice per fai
 `assess` is pure; `FeedHealthWatch` persists the state so each transition is announced once:
 the worker whose compare-and-set moves the feed's state announces it (several workers share one
 PostgreSQL database), and if no admin channel took the notice the state goes back, so it is
-tried again next time.
+tried again next time. A worker killed between its change and the send loses that one notice
+(the state shows in `monitor feeds`); sending first would instead let two workers both send.
 """
 
 from __future__ import annotations
@@ -74,12 +75,13 @@ class FeedHealthWatch:
             assessment = assess(feed, gap, now, self._policy)
             if assessment.state == feed.health_state:
                 continue
-            if not self._store.change_health_state(feed.id, feed.health_state, assessment.state):
+            change = self._store.change_health_state
+            if not await asyncio.to_thread(change, feed.id, feed.health_state, assessment.state):
                 continue  # another worker got there first and announces it
             if await self._announce(feed, assessment):
                 announced += 1
             else:
-                self._store.change_health_state(feed.id, assessment.state, feed.health_state)
+                await asyncio.to_thread(change, feed.id, assessment.state, feed.health_state)
         return announced
 
     async def _announce(self, feed: FeedView, assessment: Assessment) -> bool:

@@ -36,10 +36,13 @@ class ParsePool(Executor):
         self._factory = factory
         self._pool = factory()
         self._lock = threading.Lock()
+        self._closed = False
         self.restarts = 0
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         with self._lock:
+            if self._closed:  # a broken pool would otherwise start new workers after shutdown
+                raise RuntimeError("cannot schedule new futures after shutdown")
             try:
                 return self._pool.submit(fn, *args, **kwargs)
             except BrokenProcessPool:
@@ -51,6 +54,7 @@ class ParsePool(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
+            self._closed = True
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def worker_pids(self) -> list[int]:

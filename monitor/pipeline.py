@@ -122,6 +122,9 @@ class Pipeline:
     async def _process(self, job: FeedJob, result: FetchResult, body: bytes, digest: str) -> FeedReport:
         try:
             parsed = await self._parse(job, result, body)
+        except ParseWorkerDiedError as exc:  # expected after an OOM kill: no traceback
+            log.error("%s", exc, extra={"feed": job.name})
+            return await self._off_loop(self._record_error, job, "internal", str(exc), result)
         except FeedParseError as exc:
             kind = str(FetchErrorKind.NOT_A_FEED)
             # The kind is shown beside the message, so "not_a_feed: not a feed: ..." would stutter.
@@ -154,7 +157,10 @@ class Pipeline:
         try:
             return await loop.run_in_executor(self._executor, call)
         except BrokenProcessPool:
-            raise ParseWorkerDiedError("a parse worker died twice on this feed's body (out of memory?)") from None
+            raise ParseWorkerDiedError(
+                "parse workers died twice while this feed's body was being parsed (out of memory?); "
+                "the next poll tries again"
+            ) from None
 
     def _prepare(self, job: FeedJob, parsed: ParsedBody) -> _Prepared:
         """What needs no write lock (one read, then matching), done before waiting for the

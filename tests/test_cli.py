@@ -187,6 +187,20 @@ def test_backtest_never_creates_or_migrates_a_database(config: Path, workdir: Pa
     assert tables == {"unrelated"}, "a backtest migrated the database"
 
 
+def test_backtest_reads_while_another_process_holds_the_writer_lock(config: Path, workdir: Path) -> None:
+    code, _, _ = invoke("once", "--config", str(config))
+    assert code == 0
+    writer = sqlite3.connect(workdir / "monitor.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # as the daemon does while it stores a feed
+        code, out, err = invoke("rules", "backtest", "--config", str(config))
+        assert code == 0, err
+        assert "checked 3 stored items" in out
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 def test_hits_csv_and_table_and_muted_rules(config: Path, workdir: Path) -> None:
     muted = RULES_YAML.replace("    severity: medium\n", "    severity: medium\n    muted_until: 2999-01-01\n")
     (workdir / "rules" / "main.yaml").write_text(muted, encoding="utf-8")

@@ -82,5 +82,6 @@ def test_renewal_and_outcomes_belong_to_the_current_holder(store: Store) -> None
     store.mark_failed(job.delivery_id, "late failure", clock.now, retry_at=clock.now, owner="a")
     (pending,) = store.list_deliveries(status="pending")
     assert pending.attempts == 0, "a stale holder's report changes nothing"
-    store.mark_sent(job.delivery_id, clock.now + timedelta(seconds=53), owner="b")
+    assert not store.mark_sent(job.delivery_id, clock.now, owner="a")
+    assert store.mark_sent(job.delivery_id, clock.now + timedelta(seconds=53), owner="b")
     assert [d.status for d in store.list_deliveries()] == ["sent"]

@@ -9,6 +9,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import pytest
+
 from monitor.parse_pool import ParsePool
 
 
@@ -37,3 +39,13 @@ def test_pool_starts_new_workers_after_one_is_killed() -> None:
         assert pool.submit(sum, [1, 2, 3]).result(timeout=60) == 6
     finally:
         pool.shutdown()
+
+
+def test_a_shut_down_pool_never_starts_new_workers() -> None:
+    pool = ParsePool(one_worker)
+    first = pool.submit(os.getpid).result(timeout=60)
+    os.kill(first, signal.SIGKILL)
+    pool.shutdown()
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.submit(os.getpid)
+    assert pool.restarts == 0

@@ -208,8 +208,10 @@ def _drain_channel(
         outcome = sender.send_alert(job.alert)
         now = clock()
         if outcome.ok:
-            store.mark_sent(job.delivery_id, now, owner=worker_id)
-            log.info("alert sent", extra=_fields(job, sender))
+            if store.mark_sent(job.delivery_id, now, owner=worker_id):
+                log.info("alert sent", extra=_fields(job, sender))
+            else:  # the send outlived the renewed lease: the new holder may send it again
+                log.warning("alert sent, but another worker had taken it over", extra=_fields(job, sender))
             report += OutboxReport(sent=1)
             continue
         attempts = job.attempts + 1

@@ -183,14 +183,18 @@ def run_migrations(engine: Engine) -> str:
 
 def schema_problem(engine: Engine) -> str | None:
     """Why a database cannot be read by this version as it is (None: its schema is current).
-    Read-only commands use this instead of migrating: they must change nothing."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.connect() as conn:
-        revision = MigrationContext.configure(conn).get_current_revision()
+    Read-only commands use this instead of migrating: they must change nothing, and on SQLite
+    they must not take the writer lock either."""
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    with _session(engine, write=False) as session:
+        revision = MigrationContext.configure(session.connection()).get_current_revision()
     if revision == head:
         return None
     if revision is None:
         return "the database has no monitor schema yet: run `monitor once` or `monitor db upgrade` first"
+    if revision not in {known.revision for known in script.walk_revisions()}:
+        return f"the database schema (revision {revision}) is newer than this version of the monitor: upgrade it"
     return f"the database schema is at revision {revision}, this version needs {head}: run `monitor db upgrade`"
 
 

@@ -112,7 +112,7 @@ def _alert(hit: HitRow, item: ItemRow, feed: FeedRow, others: tuple[str, ...]) -
     )
 
 
-def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any], owner: str | None) -> None:
+def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any], owner: str | None) -> int:
     """Record one attempt's outcome for all the given deliveries in one transaction.
 
     Only pending rows change: a row another worker already sent or gave up on stays so, and a
@@ -121,7 +121,7 @@ def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any],
     must not release the new holder's claim.
     """
     if not delivery_ids:
-        return
+        return 0
     values.update(claimed_by=None, lease_until=None, attempts=col(DeliveryRow.attempts) + 1)
     statement = update(DeliveryRow).where(
         col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == "pending"
@@ -129,7 +129,8 @@ def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any],
     if owner is not None:
         statement = statement.where(col(DeliveryRow.claimed_by) == owner)
     with _session(engine) as session:
-        session.execute(statement.values(**values).execution_options(synchronize_session=False))
+        finished = session.connection().execute(statement.values(**values).execution_options(synchronize_session=False))
+        return int(finished.rowcount)
 
 
 def renew_lease(engine: Engine, delivery_id: int, owner: str, now: datetime, lease_seconds: float) -> bool:
@@ -149,13 +150,14 @@ def renew_lease(engine: Engine, delivery_id: int, owner: str, now: datetime, lea
         return int(session.connection().execute(statement).rowcount) == 1
 
 
-def mark_sent(engine: Engine, delivery_id: int, now: datetime, owner: str | None = None) -> None:
-    mark_sent_many(engine, [delivery_id], now, owner)
+def mark_sent(engine: Engine, delivery_id: int, now: datetime, owner: str | None = None) -> bool:
+    """False when the row was no longer pending (or no longer ``owner``'s) and stayed as it was."""
+    return mark_sent_many(engine, [delivery_id], now, owner) == 1
 
 
-def mark_sent_many(engine: Engine, delivery_ids: Sequence[int], now: datetime, owner: str | None = None) -> None:
-    """A digest went out: every delivery in it is sent, together."""
-    _finish(engine, delivery_ids, {"status": "sent", "sent_at": now}, owner)
+def mark_sent_many(engine: Engine, delivery_ids: Sequence[int], now: datetime, owner: str | None = None) -> int:
+    """A digest went out: every delivery in it is sent, together. Returns the rows changed."""
+    return _finish(engine, delivery_ids, {"status": "sent", "sent_at": now}, owner)
 
 
 def mark_failed(

@@ -211,8 +211,9 @@ class Store:
         """Extend ``owner``'s claim right before sending; False: someone else holds it now."""
         return outbox.renew_lease(self._engine, delivery_id, owner, now, lease_seconds)
 
-    def mark_sent(self, delivery_id: int, now: datetime, owner: str | None = None) -> None:
-        outbox.mark_sent(self._engine, delivery_id, now, owner)
+    def mark_sent(self, delivery_id: int, now: datetime, owner: str | None = None) -> bool:
+        """False when the delivery was no longer pending (or no longer ``owner``'s)."""
+        return outbox.mark_sent(self._engine, delivery_id, now, owner)
 
     def mark_failed(
         self, delivery_id: int, error: str, now: datetime, retry_at: datetime | None, owner: str | None = None

@@ -194,6 +194,14 @@ def test_read_only_open_refuses_an_older_schema_without_migrating(empty_url: str
         Store.open_read_only(empty_url)
     _alembic(empty_url, "upgrade", "head")
     Store.open_read_only(empty_url).close()
+    engine = sa.create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(StoreUnavailableError, match=r"revision 9999\) is newer than this version"):
+        Store.open_read_only(empty_url)
 
 
 def test_0004_adds_the_notices_table_and_back(empty_url: str) -> None:

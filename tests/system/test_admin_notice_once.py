@@ -1,5 +1,6 @@
-"""Two workers on one PostgreSQL database see the same broken rule edit: the admin channel gets
-one notice, not one per worker; a later, different error gets its own."""
+"""Two workers on one database (PostgreSQL in production; SQLite runs the same logic) see the same
+broken rule edit: the admin channel gets one notice, not one per worker; a later, different error
+gets its own."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from monitor.config import load_settings
 from monitor.daemon import Daemon
 from monitor.runtime import Runtime, open_runtime
 
-pytestmark = pytest.mark.postgres
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitor.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
 
 RULES = """rules:
   - id: arms
@@ -28,14 +35,16 @@ def worker(config: Path) -> tuple[Runtime, Daemon]:
     return runtime, Daemon(runtime, watch_rules=False)
 
 
-def test_a_broken_edit_is_announced_once_by_two_workers(tmp_path: Path, pg_url: str, webhook: WebhookReceiver) -> None:
+def test_a_broken_edit_is_announced_once_by_two_workers(
+    tmp_path: Path, database: str, webhook: WebhookReceiver
+) -> None:
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "main.yaml").write_text(RULES, encoding="utf-8")
     config = tmp_path / "monitor.yaml"
     config.write_text(
         f"""
-database: {pg_url}
+database: {database}
 rules: {rules}
 feeds: []
 notify:
