@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,11 +23,32 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
 def _spawn_pool() -> ProcessPoolExecutor:
     """feedparser is pure Python and holds the GIL, so parsing runs in worker processes.
     'spawn' avoids forking a process that has threads (scheduler, Apprise senders)."""
     workers = max(1, min(os.cpu_count() or 1, 8))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def exit_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the daemon is gone. A SIGKILLed daemon (out of
+    memory, `kill -9`) never tells its workers, and they hold the task queue open themselves,
+    so without this they would wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class ParsePool(Executor):

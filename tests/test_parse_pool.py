@@ -5,9 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +52,36 @@ def test_a_shut_down_pool_never_starts_new_workers() -> None:
     with pytest.raises(RuntimeError, match="after shutdown"):
         pool.submit(os.getpid)
     assert pool.restarts == 0
+
+
+ORPHAN_SCRIPT = """
+import os, sys, time
+from monitor.parse_pool import parse_pool
+pool = parse_pool()
+pool.submit(os.getpid).result(timeout=60)
+print(" ".join(map(str, pool.worker_pids())), flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_exit_when_the_daemon_is_killed() -> None:
+    owner = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        workers = [int(pid) for pid in owner.stdout.readline().split()]
+        assert workers, "the pool started workers"
+    finally:
+        owner.kill()  # SIGKILL: no shutdown, as when the kernel's OOM killer strikes
+        owner.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "orphaned parse workers kept running"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"  # a zombie has exited; only its parent (init) has not reaped it yet
