@@ -67,8 +67,8 @@ class Daemon:
         self._metrics = Metrics()
         self._health = HealthCheck(runtime.store, self._metrics, runtime.settings.tick_seconds, runtime.clock)
         tags = runtime.routing_tags()
-        admins = [sender for sender in runtime.senders if "admin" in tags.get(sender.name, ())]
-        self._health_watch = FeedHealthWatch(runtime.store, admins, runtime.settings.health, runtime.clock)
+        self._admins = tuple(sender for sender in runtime.senders if "admin" in tags.get(sender.name, ()))
+        self._health_watch = FeedHealthWatch(runtime.store, self._admins, runtime.settings.health, runtime.clock)
         self._metrics_server = (
             MetricsServer(self._metrics, self._health, metrics_host, metrics_port) if metrics_port is not None else None
         )
@@ -269,8 +269,7 @@ class Daemon:
         """Send an admin notice unless another worker sharing the database just sent it; False
         when it was not delivered. The database only deduplicates: if it cannot be reached,
         the notice goes out anyway."""
-        tags = self._runtime.routing_tags()
-        if not any("admin" in tags.get(sender.name, ()) for sender in self._runtime.senders):
+        if not self._admins:
             return True  # no admin channel: the log line is the notice
         store, now = self._runtime.store, self._runtime.clock()
         key = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
@@ -282,7 +281,7 @@ class Daemon:
         if not claimed:
             log.info("admin notice already sent by another worker: %s", title)
             return True
-        if await notify_admins(self._runtime.senders, self._runtime.routing_tags(), title, body):
+        if await notify_admins(self._admins, title, body):
             return True
         try:
             await asyncio.to_thread(store.release_notice, key)
@@ -291,10 +290,9 @@ class Daemon:
         return False
 
 
-async def notify_admins(senders: Sequence[Sender], tags: dict[str, tuple[str, ...]], title: str, body: str) -> bool:
-    """Operational notices go straight to channels tagged `admin`, outside the hit outbox.
-    True when at least one admin channel took the notice."""
-    admins = [sender for sender in senders if "admin" in tags.get(sender.name, ())]
+async def notify_admins(admins: Sequence[Sender], title: str, body: str) -> bool:
+    """Operational notices go straight to the channels tagged `admin`, outside the hit outbox.
+    True when at least one of them took the notice."""
     delivered = False
     for sender in admins:
         outcome = await asyncio.to_thread(sender.send_notice, title, body)

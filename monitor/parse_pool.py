@@ -21,9 +21,7 @@ from typing import ParamSpec, TypeVar
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-PARENT_CHECK_SECONDS = 1.0
+PARENT_CHECK_SECONDS = 1.0  # how soon a worker notices that its daemon is gone
 
 
 def _spawn_pool() -> ProcessPoolExecutor:
@@ -87,6 +85,3 @@ class ParsePool(Executor):
 
 def parse_pool() -> ParsePool:
     return ParsePool()
-
-
-__all__ = ["BrokenProcessPool", "ParsePool", "parse_pool"]
