@@ -30,7 +30,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from monitor import stories  # noqa: E402
-from monitor import stories_minhash as mh  # noqa: E402
+from monitor.stories import minhash as mh  # noqa: E402
 
 CORPUS = REPO / ".." / "shared" / "corpus"
 PAIRS_TSV = REPO / "tests" / "data" / "story_pairs.tsv"

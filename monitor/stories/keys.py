@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
-from monitor import stories_minhash as mh
+from monitor.stories import minhash as mh
 
 __all__ = ["THRESHOLD", "StoryKey", "best_text_match", "same_story", "similarity", "story_key"]
 

@@ -1,6 +1,6 @@
 """Text → word shingles → hashed shingle set, MinHash sketch and LSH band keys.
 
-This is the tunable machinery behind ``monitor.stories``; it is kept apart so that
+This is the tunable machinery behind ``monitor.stories.keys``; it is kept apart so that
 ``bench/stories.py`` can measure other settings (shingle size, stop words, lede length) with
 exactly the code production uses.
 
