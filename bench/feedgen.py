@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+_RECENT = datetime.now(UTC).replace(second=0, microsecond=0)
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 AG_NEWS = "suuuch_TransformerClassification/data/ag_news_csv/test.csv"
@@ -63,7 +67,8 @@ def _bbc(folder: Path) -> list[CorpusItem]:
 
 
 def rss_item(guid: str, title: str, description: str, link: str, minute: int) -> str:
-    stamp = f"Fri, 27 Nov 2026 {minute // 60 % 24:02d}:{minute % 60:02d}:00 GMT"
+    # Recent, so the items alert as fresh news would (older ones are stored but stay quiet).
+    stamp = format_datetime(_RECENT - timedelta(minutes=minute % 1440), usegmt=True)
     return (
         f'<item><guid isPermaLink="false">{escape(guid)}</guid><title>{escape(title)}</title>'
         f"<link>{escape(link)}</link><description>{escape(description)}</description>"

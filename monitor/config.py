@@ -31,7 +31,7 @@ from monitor.fetch import FetchSettings
 from monitor.policies import AlertPolicy, HealthPolicy
 from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
-from monitor.types import ChannelSpec, FeedSpec, Severity
+from monitor.types import ChannelSpec, FeedSpec, Severity, UpdateKind
 from monitor.yamlsource import YamlSourceError, load_yaml
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
@@ -59,6 +59,7 @@ class _Feed(_Strict):
     name: str | None = None
     interval: Duration | None = None
     tags: list[str] = Field(default_factory=list)
+    max_age: Duration | None = None
 
     @field_validator("url")
     @classmethod
@@ -80,6 +81,8 @@ class _Channel(_Strict):
     timezone: str = "UTC"
     immediate_severity: Severity | None = None
     templates: str | None = None
+    updates: list[UpdateKind] = Field(default_factory=lambda: list(UpdateKind))
+    corroboration: list[Annotated[int, Field(ge=2, le=10_000)]] = Field(default_factory=lambda: [3, 10])
 
     @model_validator(mode="after")
     def _valid_digest(self) -> _Channel:
@@ -120,6 +123,7 @@ class _Config(_Strict):
     database: str = "sqlite:///data/monitor.db"
     rules: str | list[str] = "rules/"
     interval: Duration = 900
+    max_age: Duration = 3 * 86400
     max_backoff: Duration = 6 * 3600
     tick: Duration = 5
     feeds: list[_Feed] = Field(default_factory=list)
@@ -138,6 +142,7 @@ class Settings:
     default_interval_seconds: float
     max_backoff_seconds: float
     tick_seconds: float
+    max_age_seconds: float
     feeds: tuple[FeedSpec, ...]
     channels: tuple[ChannelSpec, ...]
     channel_min_intervals: Mapping[str, float]
@@ -209,6 +214,7 @@ def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: A
         default_interval_seconds=model.interval,
         max_backoff_seconds=model.max_backoff,
         tick_seconds=model.tick,
+        max_age_seconds=model.max_age,
         feeds=feeds,
         channels=tuple(spec for spec, _ in channels),
         channel_min_intervals={s.name: i for s, i in channels if i is not None},
@@ -262,7 +268,7 @@ def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tup
     for feed in kept:
         name = feed.name if feed.name is not None else _default_feed_name(feed.url, taken)
         taken.add(name)
-        feeds.append(FeedSpec(feed.url, name, feed.interval or model.interval, tuple(feed.tags)))
+        feeds.append(FeedSpec(feed.url, name, feed.interval or model.interval, tuple(feed.tags), feed.max_age))
     return tuple(feeds)
 
 
@@ -307,6 +313,8 @@ def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> 
             timezone=channel.timezone,
             immediate_severity=channel.immediate_severity,
             template_dir=channel.templates,
+            updates=frozenset(channel.updates),
+            corroboration=tuple(sorted(set(channel.corroboration))),
         )
         channels.append((spec, channel.min_interval))
     return channels

@@ -7,19 +7,19 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.alerts.routing import channels_for
 from monitor.fetch import Fetcher
 from monitor.group_commit import GroupCommit
 from monitor.parse import FeedParseError
 from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
+from monitor.saving import DEFAULT_MAX_AGE, AlertRouting, save_and_queue
 from monitor.store import FeedJob, PollOutcome, Store
 from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, RuleMatch
 
@@ -38,6 +38,11 @@ class PipelineSettings:
     max_backoff_seconds: float
     max_items_per_feed: int
     lease_seconds: float
+    max_age_seconds: float = DEFAULT_MAX_AGE.total_seconds()  # older news raises no alert
+    feed_max_age_seconds: Mapping[str, float] = field(default_factory=dict)  # by feed name
+
+    def max_age_for(self, feed_name: str) -> float:
+        return self.feed_max_age_seconds.get(feed_name, self.max_age_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,17 +181,15 @@ class Pipeline:
     def _store_items(
         self, job: FeedJob, result: FetchResult, parsed: ParsedBody, digest: str, prepared: _Prepared
     ) -> FeedReport:
-        rules = prepared.rules
         now = self._clock()
-        route = self._router(rules, now.date())
-        saved = self._store.save_items(
+        saved = save_and_queue(
+            self._store,
             job.id,
             prepared.fresh,
             prepared.matches,
-            route,
             now,
-            story_keys=parsed.story_keys,  # save_items reads only the keys of items it inserts
-            realert_on_new_source=lambda rule_id: rules.rule(rule_id).realert == "on_new_source",
+            self._routing(job, prepared.rules, now),
+            story_keys=parsed.story_keys,  # only the keys of items it inserts are read
         )
         if parsed.feed.warning:
             log.info("feed parsed with a warning: %s", parsed.feed.warning, extra={"feed": job.name})
@@ -196,14 +199,12 @@ class Pipeline:
         self._store.record_poll(job.id, outcome)
         return report
 
-    def _router(self, rules: RuleSet, today: date) -> Callable[[RuleMatch], Sequence[str]]:
-        def route(match: RuleMatch) -> Sequence[str]:
-            muted_until = rules.rule(match.rule_id).muted_until
-            if muted_until is not None and today <= muted_until:
-                return ()
-            return channels_for(match, self._channels)
-
-        return route
+    def _routing(self, job: FeedJob, rules: RuleSet, now: datetime) -> AlertRouting:
+        return AlertRouting(
+            channels=self._channels,
+            max_age=timedelta(seconds=self._settings.max_age_for(job.name)),
+            muted=rules.muted_on(now.date()),
+        )
 
     async def _record_nothing_new(
         self, job: FeedJob, result: FetchResult, status: str, digest: str | None

@@ -74,6 +74,10 @@ class Runtime:
             max_backoff_seconds=self.settings.max_backoff_seconds,
             max_items_per_feed=self.settings.max_items_per_feed,
             lease_seconds=self.settings.fetch.deadline * 2 + 60,
+            max_age_seconds=self.settings.max_age_seconds,
+            feed_max_age_seconds={
+                feed.name: feed.max_age_seconds for feed in self.settings.feeds if feed.max_age_seconds is not None
+            },
         )
         return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor)
 

@@ -57,3 +57,16 @@ def next_digest_at(schedule: DigestSchedule, previous: datetime) -> datetime:
         raise ValueError(f"digest schedule {schedule.text!r} has no future time")
     assert isinstance(fire, datetime)
     return fire
+
+
+def digest_period_label(schedule: DigestSchedule, moment: datetime) -> str:
+    """A digest's name in words, in the schedule's timezone: "Daily digest, 2 Dec",
+    "Hourly digest, 2 Dec 14:00", or "Digest, 2 Dec 17:00" for other schedules."""
+    local = moment.astimezone(ZoneInfo(schedule.timezone))
+    day = f"{local.day} {local:%b}"
+    minute, hour, *rest = schedule.crontab.split()
+    if rest == ["*", "*", "*"] and hour == "*":
+        return f"Hourly digest, {day} {local:%H:00}"
+    if rest == ["*", "*", "*"] and hour.isdigit() and minute.isdigit():
+        return f"Daily digest, {day}"
+    return f"Digest, {day} {local:%H:%M}"

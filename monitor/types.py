@@ -46,6 +46,7 @@ class FeedSpec:
     name: str
     interval_seconds: float
     tags: tuple[str, ...] = ()
+    max_age_seconds: float | None = None  # items published earlier raise no alert; None: the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,23 +136,103 @@ class RuleMatch:
         return tuple(seen)
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """Everything a channel needs to render one hit."""
+class UpdateKind(StrEnum):
+    """Why a story that already alerted on a channel may send one more message there."""
 
+    CORROBORATION = "corroboration"  # more distinct outlets than a threshold now carry it
+    SEVERITY = "severity"  # a rule of higher severity than any announced before matched it
+
+
+class DeliveryStatus(StrEnum):
+    """Outbox row states."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStory:
+    """What a channel already has of a story: its routed rules and the state of its messages."""
+
+    rules: Mapping[str, Severity] = field(default_factory=dict)  # rule id → severity
+    first_status: str | None = None  # the first message's status; None: none queued yet
+    pending_update: bool = False  # an update is queued and not sent yet
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedHit:
+    channel: str
     hit_id: int
+    story_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message to queue: unique per (story, channel, event)."""
+
+    story_id: int
+    channel: str
+    event: str
+    severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDecisions:
+    routes: tuple[RoutedHit, ...] = ()
+    messages: tuple[QueuedMessage, ...] = ()
+    # pending messages whose story gained a more severe rule: (story, channel) → new severity
+    raised: Mapping[tuple[int, str], Severity] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEvidence:
+    """One matched rule of a story, with the evidence from the report it first matched."""
+
     rule_id: str
     rule_title: str
     severity: Severity
+    matched: tuple[str, ...]
+    snippet: str  # text around the best match, matches marked with «»
+    feed_name: str  # the outlet whose report matched it first
     item_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAlert:
+    """Everything a channel needs to render one message about one story.
+
+    ``event`` is "first" for the story's first message on the channel, else the update that
+    triggered this one ("outlets:3", "severity:high"). ``rules`` are the rules routed to the
+    channel, highest severity first; the lead report is the earliest one that matched.
+    """
+
+    delivery_id: int
+    story_id: int
+    event: str
+    headline: str
     link: str | None
     feed_name: str
     published: datetime | None
-    matched: tuple[str, ...]
-    snippet: str
-    spans: tuple[Span, ...] = ()
-    story_id: int | None = None
-    also_reported_by: tuple[str, ...] = ()
+    summary: str
+    summary_spans: tuple[Span, ...]  # offsets into ``summary``
+    rules: tuple[RuleEvidence, ...]
+    outlets: tuple[str, ...]  # every outlet with a report in the story so far, lead first
+    first_seen: datetime
+    message_id: str  # stable across retries; e-mail uses it as the Message-ID
+    thread_id: str | None = None  # the first message's id, for updates (In-Reply-To)
+
+    @property
+    def severity(self) -> Severity:
+        return max((rule.severity for rule in self.rules), key=lambda level: level.rank, default=Severity.LOW)
+
+    @property
+    def is_update(self) -> bool:
+        return self.event != "first"
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.message_id.strip("<>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +249,5 @@ class ChannelSpec:
     timezone: str = "UTC"  # for the digest schedule
     immediate_severity: Severity | None = None  # hits at or above it bypass the digest
     template_dir: str | None = None  # overrides of the shipped alert templates
+    updates: frozenset[UpdateKind] = frozenset(UpdateKind)  # which updates follow a first message
+    corroboration: tuple[int, ...] = (3, 10)  # outlet counts that trigger an update

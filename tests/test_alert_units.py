@@ -3,9 +3,9 @@
 import random
 
 from monitor.alerts.outbox import retry_delay
-from monitor.alerts.routing import channels_for
 from monitor.policies import AlertPolicy
 from monitor.redact import redact_text, redact_url
+from monitor.stories.alerting import route as channels_for
 from monitor.types import ChannelSpec, RuleMatch, Severity
 
 

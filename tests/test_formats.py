@@ -24,9 +24,9 @@ from monitor.alerts.formats import (
     Renderer,
     apprise_body_format,
     channel_kind,
-    json_payload,
+    story_payload,
 )
-from monitor.types import Alert, Severity, Span
+from monitor.types import RuleEvidence, Severity, Span, StoryAlert
 
 ZWSP = "\u200b"
 HOSTILE_TITLE = (
@@ -40,21 +40,44 @@ HOSTILE_SNIPPET = (
 )
 
 
-def make_alert(**changes: object) -> Alert:
-    base = Alert(
-        hit_id=41,
+HOSTILE_SUMMARY = (
+    "Officials said the sanctions on Rosoboronexport were «quoted here» <img src=x onerror=alert(1)> "
+    "«<b>sanctions</b>» [bank](https://evil.example) <!everyone> @everyone ![i](x.png) &amp;"
+)
+
+
+def spans_of(text: str, *words: str) -> tuple[Span, ...]:
+    return tuple(Span("summary", text.index(w), text.index(w) + len(w), w) for w in words)
+
+
+def make_rule(**changes: object) -> RuleEvidence:
+    base = RuleEvidence(
         rule_id="arms-transfers",
         rule_title="Arms transfers & <sanctions>",
         severity=Severity.HIGH,
+        matched=("sanctions", "rosoboronexport"),
+        snippet=HOSTILE_SNIPPET,
+        feed_name="Wire <b>@here</b>",
         item_title=HOSTILE_TITLE,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def make_alert(**changes: object) -> StoryAlert:
+    base = StoryAlert(
+        delivery_id=41,
+        story_id=9,
+        event="first",
+        headline=HOSTILE_TITLE,
         link="https://news.example/story?id=1&src=rss",
         feed_name="Wire <b>@here</b>",
         published=datetime(2024, 5, 1, 12, 30, tzinfo=UTC),
-        matched=("sanctions", "rosoboronexport"),
-        snippet=HOSTILE_SNIPPET,
-        spans=(Span("summary", 10, 19, "sanctions"), Span("summary", 27, 42, "Rosoboronexport")),
-        story_id=9,
-        also_reported_by=("Agency <!channel>", "Daily @here"),
+        summary=HOSTILE_SUMMARY,
+        summary_spans=spans_of(HOSTILE_SUMMARY, "sanctions", "Rosoboronexport"),
+        rules=(make_rule(),),
+        outlets=("Wire <b>@here</b>", "Agency <!channel>", "Daily @here"),
+        first_seen=datetime(2024, 5, 1, 12, 40, tzinfo=UTC),
+        message_id="<m41.story9@sanctions-monitor>",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -80,7 +103,7 @@ def html_tags(body: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 SAFE_TAGS = {"html", "head", "meta", "title", "body", "p", "strong", "h1", "h2", "blockquote",
-             "mark", "a", "ul", "li", "br", "span"}  # fmt: skip
+             "mark", "a", "ul", "li", "br", "span", "div"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -112,11 +135,12 @@ def test_email_html_escapes_feed_text_and_marks_only_real_matches(renderer: Rend
     tags = html_tags(rendered.body)
     assert {tag for tag, _ in tags} <= SAFE_TAGS
     assert [attrs["href"] for tag, attrs in tags if tag == "a"] == ["https://news.example/story?id=1&src=rss"]
-    assert all(not attrs or tag in ("a", "meta", "p", "h2", "body", "blockquote")
+    assert all(not attrs or tag in ("a", "meta", "p", "h2", "body", "blockquote", "ul", "li", "span")
                for tag, attrs in tags)  # fmt: skip
     marks = re.findall(r"<mark>(.*?)</mark>", rendered.body)
-    # «quoted here» is feed punctuation, not evidence; «<b>…</b>» stays escaped text.
-    assert marks == ["sanctions", "Rosoboronexport"]
+    # Summary marks come from stored offsets; in the rule's snippet «quoted here» is feed
+    # punctuation, not evidence; «<b>…</b>» stays escaped text.
+    assert marks == ["sanctions", "Rosoboronexport"] * 2
     assert "«quoted here»" in rendered.body
     assert "&lt;b&gt;sanctions&lt;/b&gt;" in rendered.body
     assert "\x00" not in rendered.body and "\u202e" not in rendered.body
@@ -131,12 +155,16 @@ def test_email_link_must_be_http(renderer: Renderer) -> None:
     assert hrefs == [{"href": "https://x.example/%22onmouseover=1", "rel": "noopener noreferrer"}]
 
 
-def test_titles_are_one_plain_line(renderer: Renderer) -> None:
+def test_titles_are_one_plain_line_headline_first(renderer: Renderer) -> None:
     for kind in (ChannelKind.EMAIL, ChannelKind.TEXT, ChannelKind.JSON):
-        title = renderer.render(make_alert(item_title=HOSTILE_TITLE * 20), kind).title
+        title = renderer.render(make_alert(headline=HOSTILE_TITLE * 20), kind).title
         assert "\n" not in title and "\r" not in title and "\x1b" not in title
         assert len(title) <= 250 and title.endswith("…")
-        assert title.startswith("[HIGH] Arms transfers & <sanctions>: <script>")
+        assert title.startswith("<script>alert(1)</script> <!channel>")
+    two_rules = make_alert(rules=(make_rule(), make_rule(rule_id="b", severity=Severity.LOW)))
+    assert renderer.render(two_rules, ChannelKind.EMAIL).title.endswith("Subject: injected — HIGH, 2 rules")
+    update = renderer.render(make_alert(event="outlets:3"), ChannelKind.EMAIL).title
+    assert update.startswith("Re: <script>") and update.endswith("— now reported by 3 outlets")
     for kind in (ChannelKind.SLACK, ChannelKind.MARKDOWN):
         assert renderer.render(make_alert(), kind).title == ""
 
@@ -145,8 +173,8 @@ def test_slack_mrkdwn_cannot_mention_or_spoof_links(renderer: Renderer) -> None:
     rendered = renderer.render(make_alert(), ChannelKind.SLACK)
     body = rendered.body
     # The only angle brackets are our own link, on a line of its own.
-    assert re.findall(r"<[^>]*>", body) == [body.splitlines()[1]]
-    link = body.splitlines()[1]
+    link = body.splitlines()[0].strip("*")
+    assert re.findall(r"<[^>]*>", body) == [link]
     assert link.startswith("<https://news.example/story?id=1&src=rss|&lt;script&gt;")
     assert link.count("|") == 1 and link.count(">") == 1
     for word in ("here", "channel", "everyone"):
@@ -169,7 +197,8 @@ def test_markdown_renders_no_foreign_links_or_html(renderer: Renderer) -> None:
         tags = html_tags(html)
         assert {tag for tag, _ in tags} <= {"p", "strong", "a", "blockquote", "ul", "li", "br"}
         assert [attrs["href"] for tag, attrs in tags if tag == "a"] == ["https://news.example/story?id=1&src=rss"]
-        assert re.findall(r"<strong>(.*?)</strong>", html)[1:] == ["sanctions", "Rosoboronexport"]
+        strong = re.findall(r"<strong>(.*?)</strong>", html)
+        assert strong[1:3] == ["sanctions", "Rosoboronexport"]
         assert "javascript" not in html.split("</a>")[1]
     assert f"@{ZWSP}here" in rendered.body and f"@{ZWSP}everyone" in rendered.body
 
@@ -182,119 +211,146 @@ def test_text_marks_matches_and_strips_controls(renderer: Renderer) -> None:
 
 
 def test_long_fields_are_truncated(renderer: Renderer) -> None:
+    summary = "The sanctions " + "word " * 400
     alert = make_alert(
-        item_title="T" * 5000,
-        snippet="word «sanctions» " + "x" * 5000,
-        matched=tuple(f"w{i}" for i in range(100)),
+        headline="T" * 5000,
+        summary=summary,
+        summary_spans=spans_of(summary, "sanctions"),
+        rules=(make_rule(snippet="word «sanctions» " + "x" * 5000, matched=tuple(f"w{i}" for i in range(100))),),
     )
-    payload = json_payload(alert)
-    item = payload["item"]
-    assert isinstance(item, dict)
-    assert len(item["title"]) == 300 and item["title"].endswith("…")
-    assert len(str(payload["snippet"])) == 600
-    assert payload["matched"] == [f"w{i}" for i in range(30)]
+    payload = story_payload(alert)
+    story, rules, text_part = payload["story"], payload["rules"], payload["summary"]
+    assert isinstance(story, dict) and isinstance(rules, list) and isinstance(text_part, dict)
+    assert len(story["headline"]) == 300 and story["headline"].endswith("…")
+    assert len(rules[0]["snippet"]) == 600
+    assert rules[0]["matched"] == [f"w{i}" for i in range(30)]
+    assert len(text_part["text"]) <= 600 and text_part["text"].endswith("word…")  # cut between words
+    assert text_part["matched"] == [{"start": 4, "end": 13, "text": "sanctions"}]
     text = renderer.render(alert, ChannelKind.TEXT).body
     assert "T" * 299 + "…" in text and "T" * 300 not in text
     assert "w29" in text and "w30" not in text
+    assert "The «sanctions» word" in text
 
 
 def test_json_schema(renderer: Renderer) -> None:
-    payload = json_payload(make_alert(published=datetime(2024, 5, 1, 14, 30, tzinfo=UTC)))
-    assert payload["schema"] == "sanctions-monitor.alert/1"
-    assert set(payload) == {"schema", "hit_id", "rule", "item", "story", "matched", "spans",
-                            "snippet"}  # fmt: skip
-    assert payload["rule"] == {"id": "arms-transfers", "title": "Arms transfers & <sanctions>",
-                               "severity": "high"}  # fmt: skip
-    item = payload["item"]
-    assert isinstance(item, dict) and set(item) == {"title", "link", "feed", "published"}
-    assert item["published"] == "2024-05-01T14:30:00Z"
-    assert item["link"] == "https://news.example/story?id=1&src=rss"
-    assert payload["story"] == {"id": 9, "also_reported_by": ["Agency <!channel>", "Daily @here"]}
-    assert payload["spans"] == [
-        {"field": "summary", "start": 10, "end": 19, "text": "sanctions"},
-        {"field": "summary", "start": 27, "end": 42, "text": "Rosoboronexport"},
+    payload = story_payload(make_alert(published=datetime(2024, 5, 1, 14, 30, tzinfo=UTC)))
+    assert payload["schema"] == "sanctions-monitor.story/1"
+    assert set(payload) == {"schema", "id", "event", "update", "severity", "story", "summary", "rules"}
+    assert (payload["id"], payload["event"], payload["update"], payload["severity"]) == (
+        "m41.story9@sanctions-monitor", "first", False, "high"
+    )  # fmt: skip
+    story = payload["story"]
+    assert isinstance(story, dict)
+    assert set(story) == {"id", "headline", "link", "feed", "published", "first_seen", "outlets"}
+    assert (story["id"], story["published"], story["first_seen"]) == (9, "2024-05-01T14:30:00Z", "2024-05-01T12:40:00Z")
+    assert story["link"] == "https://news.example/story?id=1&src=rss"
+    assert story["outlets"] == ["Wire <b>@here</b>", "Agency <!channel>", "Daily @here"]
+    summary = payload["summary"]
+    assert isinstance(summary, dict)
+    start = HOSTILE_SUMMARY.index("sanctions")
+    assert summary["matched"][0] == {"start": start, "end": start + 9, "text": "sanctions"}
+    assert payload["rules"] == [
+        {
+            "id": "arms-transfers",
+            "title": "Arms transfers & <sanctions>",
+            "severity": "high",
+            "matched": ["sanctions", "rosoboronexport"],
+            "snippet": HOSTILE_SNIPPET,
+            "feed": "Wire <b>@here</b>",
+        }
     ]
-    assert isinstance(payload["hit_id"], int) and isinstance(payload["snippet"], str)
     rendered = renderer.render(make_alert(), ChannelKind.JSON)
-    assert json.loads(rendered.body) == json_payload(make_alert())
-    bare = json_payload(make_alert(link="javascript:x", published=None, story_id=None))
-    assert bare["item"] == {**item, "link": None, "published": None}
+    assert json.loads(rendered.body) == story_payload(make_alert())
+    bare = story_payload(make_alert(link="javascript:x", published=None))
+    assert bare["story"] == {**story, "link": None, "published": None}
+
+
+def test_times_show_in_the_channel_timezone(renderer: Renderer) -> None:
+    body = renderer.render(make_alert(), ChannelKind.TEXT, "Europe/Brussels").body
+    assert "2024-05-01 14:30 CEST" in body and "First seen: 2024-05-01 14:40 CEST" in body
+    assert "2024-05-01 12:30 UTC" in renderer.render(make_alert(), ChannelKind.TEXT).body
 
 
 def test_naive_times_are_taken_as_utc() -> None:
-    item = json_payload(make_alert(published=datetime(2024, 1, 2, 3, 4, 5)))["item"]
-    assert isinstance(item, dict) and item["published"] == "2024-01-02T03:04:05Z"
+    story = story_payload(make_alert(published=datetime(2024, 1, 2, 3, 4, 5)))["story"]
+    assert isinstance(story, dict) and story["published"] == "2024-01-02T03:04:05Z"
+
+
+def test_every_rule_is_listed_highest_severity_first_with_its_evidence(renderer: Renderer) -> None:
+    rules = (
+        make_rule(rule_id="dprk-russia-arms", rule_title="DPRK arms", snippet="«missiles» sent"),
+        make_rule(rule_id="un-sanctions", rule_title="UN sanctions", severity=Severity.MEDIUM, snippet="in «breach»"),
+    )
+    body = renderer.render(make_alert(rules=rules), ChannelKind.TEXT).body
+    assert body.index("[HIGH] DPRK arms (dprk-russia-arms)") < body.index("[MEDIUM] UN sanctions (un-sanctions)")
+    assert "«missiles» sent" in body and "in «breach»" in body
+    assert "explain" in body and "dprk-russia-arms un-sanctions" in body
+    assert "Reported by 3 outlets" in body
 
 
 def _digest() -> Digest:
     start = datetime(2024, 5, 1, tzinfo=UTC)
 
-    def hit(hit_id: int, rule: str, severity: Severity, story: int | None, feed: str,
-            minutes: int) -> Alert:  # fmt: skip
-        return make_alert(hit_id=hit_id, rule_id=rule, rule_title=f"Rule {rule}",
-                          severity=severity, story_id=story, feed_name=feed, also_reported_by=(),
-                          published=start + timedelta(minutes=minutes))  # fmt: skip
+    def story(delivery: int, story_id: int, severity: Severity, minutes: int, event: str = "first") -> StoryAlert:
+        return make_alert(
+            delivery_id=delivery, story_id=story_id, event=event, headline=f"Story {story_id}",
+            rules=(make_rule(rule_id=f"rule-{story_id}", rule_title=f"Rule {story_id}", severity=severity),),
+            first_seen=start + timedelta(minutes=minutes),
+        )  # fmt: skip
 
     alerts = (
-        hit(1, "low-rule", Severity.LOW, None, "Alpha", 1),
-        hit(2, "hot", Severity.HIGH, 7, "Beta", 5),
-        hit(3, "hot", Severity.HIGH, 7, "Alpha", 2),  # first report of story 7
-        hit(4, "hot", Severity.HIGH, 7, "Gamma", 9),
-        hit(5, "hot", Severity.HIGH, None, "Beta", 30),
-        hit(6, "hot", Severity.HIGH, 8, "Delta", 20),
-        hit(2, "hot", Severity.HIGH, 7, "Beta", 5),  # the same hit twice counts once
+        story(1, 1, Severity.LOW, 1),
+        story(2, 7, Severity.HIGH, 5),
+        story(3, 8, Severity.HIGH, 20),
+        story(4, 7, Severity.HIGH, 5, "outlets:3"),  # the same story twice counts once
     )
-    return Digest(channel="analysts", period_label="Daily 2024-05-01", alerts=alerts)
+    return Digest(channel="analysts", period_label="Daily digest, 1 May", alerts=alerts, timezone="Europe/Brussels")
 
 
-def test_digest_groups_by_rule_then_story(renderer: Renderer) -> None:
+def test_digest_lists_each_story_once_with_its_rules(renderer: Renderer) -> None:
     rendered = renderer.render_digest(_digest(), ChannelKind.JSON)
-    assert rendered.title == "Daily 2024-05-01: 6 alerts for 2 rules"
+    assert rendered.title == "Daily digest, 1 May: 3 stories, 2 high"
     document = json.loads(rendered.body)
-    assert document["schema"] == "sanctions-monitor.digest/1" and document["total"] == 6
-    hot, low = document["rules"]
-    assert (hot["rule"]["id"], hot["count"], hot["stories_total"]) == ("hot", 5, 3)
-    assert (low["rule"]["id"], low["count"], low["stories_total"]) == ("low-rule", 1, 1)
-    leads = [(story["lead"]["hit_id"], story["alerts"]) for story in hot["stories"]]
-    assert leads == [(5, 1), (6, 1), (3, 3)]  # newest story first
-    assert hot["stories"][2]["lead"]["story"]["also_reported_by"] == ["Beta", "Gamma"]
+    assert document["schema"] == "sanctions-monitor.digest/2"
+    assert (document["total"], document["high"]) == (3, 2)
+    listed = [(s["story"]["id"], s["event"]) for s in document["stories"]]
+    assert listed == [(8, "first"), (7, "outlets:3"), (1, "first")]
     text = renderer.render_digest(_digest(), ChannelKind.TEXT).body
-    assert "[HIGH] Rule hot: 5 alerts, 3 stories" in text
-    assert "[LOW] Rule low-rule: 1 alert, 1 story" in text
-    assert text.index("Rule hot") < text.index("Rule low-rule")
-    assert "also reported by Beta, Gamma" in text
+    assert text.count("[HIGH] Story 7") == 1 and "[LOW] Story 1" in text
+    assert text.index("Story 8") < text.index("Story 7") < text.index("Story 1")
+    assert "2024-05-01 14:30 CEST" in text  # times in the channel's timezone
 
 
 def test_digest_renders_safely_in_every_kind(renderer: Renderer) -> None:
     digest = _digest()
     html = renderer.render_digest(digest, ChannelKind.EMAIL)
     assert {tag for tag, _ in html_tags(html.body)} <= SAFE_TAGS
-    assert html.body.count("<mark>sanctions</mark>") == 4
+    assert html.body.count("<mark>sanctions</mark>") == 6  # summary and snippet of 3 stories
     slack = renderer.render_digest(digest, ChannelKind.SLACK).body
-    assert re.findall(r"<[^>|]*", slack) == ["<https://news.example/story?id=1&src=rss"] * 4
-    assert "*[HIGH] Rule hot* (5 alerts, 3 stories)" in slack
+    assert re.findall(r"<[^>|]*", slack) == ["<https://news.example/story?id=1&src=rss"] * 3
+    assert "*[HIGH] <https://news.example/story?id=1&src=rss|Story 8>*" in slack
     markdown = renderer.render_digest(digest, ChannelKind.MARKDOWN).body
-    assert "**[HIGH] Rule hot** (5 alerts, 3 stories)" in markdown
+    assert "**[HIGH] [Story 8](https://news.example/story?id=1&src=rss)**" in markdown
 
 
 def test_digest_caps_listed_stories(renderer: Renderer) -> None:
-    alerts = tuple(make_alert(hit_id=i, story_id=i) for i in range(60))
+    alerts = tuple(make_alert(delivery_id=i, story_id=i) for i in range(130))
     text = renderer.render_digest(Digest("c", "p", alerts), ChannelKind.TEXT).body
-    assert "60 alerts, 60 stories" in text and "… and 10 more stories." in text
+    assert "p: 130 stories, 130 high" in text and "… and 30 more stories." in text
 
 
 def test_template_override(tmp_path: Path) -> None:
-    (tmp_path / "email.subject.j2").write_text("ALERT {{ alert.rule_id }}\n{{ alert.item_title }}")
-    (tmp_path / "slack.j2").write_text("custom {{ alert.item_title }} {{ alert.link }}")
+    (tmp_path / "email.subject.j2").write_text("ALERT {{ rules[0].rule_id }}\n{{ story.headline }}")
+    (tmp_path / "slack.j2").write_text("custom {{ story.headline }} {{ story.link }} {{ summary }} {{ outlets_list }}")
     overridden = Renderer(tmp_path)
     email = overridden.render(make_alert(), ChannelKind.EMAIL)
     assert email.title.startswith("ALERT arms-transfers <script>")  # one line despite the \n
     assert "<mark>sanctions</mark>" in email.body  # the shipped HTML body is still used
     slack = overridden.render(make_alert(), ChannelKind.SLACK).body
     assert slack.startswith("custom &lt;script&gt;")  # overrides only see escaped values
-    assert "<!channel>" not in slack
+    assert "<!channel>" not in slack and "*sanctions*" in slack
     overridden.check()
-    (tmp_path / "text.j2").write_text("{{ alert.no_such_variable }}")
+    (tmp_path / "text.j2").write_text("{{ story.no_such_variable }}")
     with pytest.raises(Exception, match="no_such_variable"):
         Renderer(tmp_path).render(make_alert(), ChannelKind.TEXT)
     with pytest.raises(Exception, match="no_such_variable"):
@@ -315,14 +371,15 @@ def test_real_feed_items_render_safely(renderer: Renderer) -> None:
         for index, entry in enumerate(feedparser.parse(path.read_bytes()).entries):
             summary = str(entry.get("summary", ""))
             word = next(iter(summary.split()), "x")
-            alert = make_alert(hit_id=index, item_title=str(entry.get("title", "")),
-                               link=entry.get("link"), matched=(word,),
-                               snippet=summary.replace(word, f"«{word}»", 1))  # fmt: skip
+            rule = make_rule(matched=(word,), snippet=summary.replace(word, f"«{word}»", 1))
+            alert = make_alert(story_id=index, headline=str(entry.get("title", "")), link=entry.get("link"),
+                               summary=summary, summary_spans=spans_of(summary, word) if summary else (),
+                               rules=(rule,))  # fmt: skip
             html = renderer.render(alert, ChannelKind.EMAIL).body
             assert {tag for tag, _ in html_tags(html)} <= SAFE_TAGS, (path, index)
             slack = renderer.render(alert, ChannelKind.SLACK).body
             assert len(re.findall(r"<[^>]*>", slack)) <= 1, (path, index)
-            assert json.loads(renderer.render(alert, ChannelKind.JSON).body)["hit_id"] == index
+            assert json.loads(renderer.render(alert, ChannelKind.JSON).body)["story"]["id"] == index
             checked += 1
     assert checked > 20
 
@@ -372,7 +429,7 @@ def test_email_through_apprise_has_html_and_text_parts(renderer: Renderer) -> No
     assert "<script>" not in parts["text/html"]
     plain = parts["text/plain"]
     assert "https://news.example/story?id=1&src=rss" in plain  # shown as text in the HTML
-    assert "Matched: sanctions, rosoboronexport" in plain
+    assert "matched sanctions, rosoboronexport" in plain
     assert mail.subject == renderer.render(make_alert(), ChannelKind.EMAIL).title
 
 
@@ -396,7 +453,7 @@ def test_slack_plugin_through_apprise_forms_no_mentions(renderer: Renderer, rece
     text = legacy["attachments"][0]["text"]
     assert legacy["mrkdwn"] is True
     # Legacy mode re-escapes '&' (cosmetic), but our link survives and no special forms.
-    assert re.findall(r"<[^>]*>", text) == [body.splitlines()[1].replace("&lt;", "&amp;lt;")
+    assert re.findall(r"<[^>]*>", text) == [body.splitlines()[0].strip("*").replace("&lt;", "&amp;lt;")
                                             .replace("&gt;", "&amp;gt;")]  # fmt: skip
     assert "*sanctions*" in text and "<!" not in text and "<@" not in text
 
@@ -408,6 +465,6 @@ def test_json_webhook_through_apprise(renderer: Renderer, receiver: WebhookRecei
     assert _send(renamed, ChannelKind.JSON, renderer)
     envelope, trimmed = receiver.wait_for(2)
     assert envelope["title"] == rendered.title and envelope["type"] == "info"
-    assert json.loads(envelope["message"]) == json_payload(make_alert())
+    assert json.loads(envelope["message"]) == story_payload(make_alert())
     assert set(trimmed) == {"title", "alert", "type"}
-    assert json.loads(trimmed["alert"])["schema"] == "sanctions-monitor.alert/1"
+    assert json.loads(trimmed["alert"])["schema"] == "sanctions-monitor.story/1"

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.metrics import HealthStatus, Metrics, MetricsServer
 from monitor.observe import HealthCheck
 from monitor.store import Store
-from tests.store.store_factories import T0, at, by_notify, feed, item, match
+from tests.store.store_factories import T0, at, by_notify, feed, item, match, save
 
 
 def _healthy() -> HealthStatus:
@@ -219,7 +219,7 @@ def test_gauges_follow_the_outbox_without_healthz(tmp_path: Path) -> None:
     with Store.open(f"sqlite:///{tmp_path / 'm.db'}") as store:
         store.sync_feeds([feed(1)], T0)
         feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
-        store.save_items(feed_id, [item("a")], {"a": [match("arms", notify=("ops",))]}, by_notify, T0)
+        save(store, feed_id, [item("a")], {"a": [match("arms", notify=("ops",))]}, by_notify, T0)
         metrics = Metrics()
         check = HealthCheck(store, metrics, 5.0, lambda: at(1))
         assert check.refresh_gauges() == 0

@@ -13,6 +13,7 @@ from support.smtp import SmtpSink
 from monitor.alerts.channels import Channel
 from monitor.alerts.outbox import ChannelPlan, OutboxReport, drain_channel
 from monitor.policies import AlertPolicy
+from monitor.saving import AlertRouting, save_and_queue
 from monitor.schedule import parse_digest_schedule
 from monitor.store import Store
 from monitor.types import ChannelSpec, FeedSpec, Item, RuleMatch, Severity, Span
@@ -51,7 +52,7 @@ def add_hits(store: Store, feed: str, titles_and_severity: list[tuple[str, Sever
         ]
         for item, (_, severity) in zip(items, titles_and_severity, strict=True)
     }
-    store.save_items(job.id, items, matches, lambda match: ("briefing",), now)
+    save_and_queue(store, job.id, items, matches, now, AlertRouting((ChannelSpec("briefing", ""),)))
 
 
 def drain(store: Store, channel: Channel, plan: ChannelPlan, clock: Clock) -> OutboxReport:

@@ -14,7 +14,7 @@ from monitor.alerts.channels import Channel, SendOutcome
 from monitor.alerts.formats import Digest
 from monitor.alerts.outbox import LEASE_SECONDS, OutboxReport, drain_channel
 from monitor.store import Store
-from monitor.types import Alert, Severity
+from monitor.types import Severity, StoryAlert
 
 
 class SlowChannel:
@@ -35,8 +35,8 @@ class SlowChannel:
     def endpoint(self) -> str:
         return self._channel.endpoint
 
-    def send_alert(self, alert: Alert) -> SendOutcome:
-        outcome = self._channel.send_alert(alert)
+    def send_story(self, alert: StoryAlert) -> SendOutcome:
+        outcome = self._channel.send_story(alert)
         self._clock.now += timedelta(seconds=LEASE_SECONDS * 0.6)
         self.sends += 1
         if self.sends == 2:
@@ -64,7 +64,7 @@ def test_a_batch_outliving_its_lease_is_not_sent_twice(store: Store, smtp: SmtpS
     assert mine == OutboxReport(sent=2)
     assert slow.rival_report == OutboxReport(sent=2)
     mails = smtp.wait_for(4)
-    assert sorted(mail.subject.split(": ", 1)[-1] for mail in mails) == sorted(titles)
+    assert sorted(mail.subject.split(" — ")[0] for mail in mails) == sorted(titles)
     assert len(smtp.messages) == 4
     assert [d.status for d in store.list_deliveries()] == ["sent"] * 4
 

@@ -1,8 +1,8 @@
-"""Alerting: route hits to channels, render messages, deliver them from the outbox with retries."""
+"""Alerting: render story messages and deliver them from the outbox with retries (routing is a
+pure decision in monitor.stories.alerting)."""
 
 from monitor.alerts.channels import Channel, ChannelSet, SendOutcome
 from monitor.alerts.outbox import ChannelPlan, OutboxReport, deliver_pending
-from monitor.alerts.routing import channels_for
 
 __all__ = [
     "Channel",
@@ -10,6 +10,5 @@ __all__ = [
     "ChannelSet",
     "OutboxReport",
     "SendOutcome",
-    "channels_for",
     "deliver_pending",
 ]

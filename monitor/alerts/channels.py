@@ -10,6 +10,7 @@ from pathlib import Path
 
 import apprise
 
+from monitor.alerts.email_threads import email_thread
 from monitor.alerts.formats import (
     ChannelKind,
     Digest,
@@ -19,7 +20,7 @@ from monitor.alerts.formats import (
     channel_kind,
 )
 from monitor.redact import redact_text, redact_url
-from monitor.types import Alert, ChannelSpec
+from monitor.types import ChannelSpec, StoryAlert
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,12 @@ class Channel:
     def endpoint(self) -> str:
         return self.spec.url if self.spec.is_config_file else redact_url(self.spec.url)
 
-    def send_alert(self, alert: Alert) -> SendOutcome:
-        return self._notify(self._renderer.render(alert, self.kind), apprise_body_format(self.kind))
+    def send_story(self, alert: StoryAlert) -> SendOutcome:
+        rendered = self._renderer.render(alert, self.kind, self.spec.timezone)
+        if self.kind is not ChannelKind.EMAIL:
+            return self._notify(rendered, apprise_body_format(self.kind))
+        with email_thread(self._apprise, alert.message_id, alert.thread_id):
+            return self._notify(rendered, apprise_body_format(self.kind))
 
     def send_digest(self, digest: Digest) -> SendOutcome:
         rendered = self._renderer.render_digest(digest, self.kind)

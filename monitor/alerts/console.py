@@ -7,7 +7,7 @@ from typing import TextIO
 
 from monitor.alerts.channels import SendOutcome
 from monitor.alerts.formats import ChannelKind, Digest, Rendered, Renderer
-from monitor.types import Alert, ChannelSpec
+from monitor.types import ChannelSpec, StoryAlert
 
 CONSOLE = ChannelSpec(name="console", url="console://")
 
@@ -27,7 +27,7 @@ class ConsoleChannel:
     def endpoint(self) -> str:
         return "standard output"
 
-    def send_alert(self, alert: Alert) -> SendOutcome:
+    def send_story(self, alert: StoryAlert) -> SendOutcome:
         return self._print(self._renderer.render(alert, ChannelKind.TEXT))
 
     def send_digest(self, digest: Digest) -> SendOutcome:

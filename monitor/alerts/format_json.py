@@ -1,7 +1,7 @@
 """The JSON webhook documents: a stable, versioned schema (documented in docs/alerts.md).
 
 Adding a key is a compatible change; renaming, removing or retyping one needs a new schema
-version ("sanctions-monitor.alert/2").
+version ("sanctions-monitor.story/2").
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from monitor.alerts.format_digest import Digest, RuleGroup, StoryGroup, group_digest
+from monitor.alerts.format_digest import MAX_DIGEST_STORIES, Digest, count_high, digest_stories
+from monitor.alerts.format_summary import summary_segments
 from monitor.alerts.format_text import (
     MAX_FEED_NAME,
     MAX_MATCHED,
@@ -20,79 +21,63 @@ from monitor.alerts.format_text import (
     clean_words,
     safe_http_url,
 )
-from monitor.types import Alert
+from monitor.types import StoryAlert
 
-ALERT_SCHEMA = "sanctions-monitor.alert/1"
-DIGEST_SCHEMA = "sanctions-monitor.digest/1"
-MAX_SPANS = 100
+STORY_SCHEMA = "sanctions-monitor.story/1"
+DIGEST_SCHEMA = "sanctions-monitor.digest/2"
 
 
-def json_payload(alert: Alert) -> dict[str, object]:
-    """The webhook document for one alert (feed text cleaned and capped, link http(s) or null)."""
+def story_payload(alert: StoryAlert) -> dict[str, object]:
+    """The webhook document for one story message (feed text cleaned and capped, link
+    http(s) or null, summary offsets into the cleaned summary text)."""
+    segments = summary_segments(alert.summary, alert.summary_spans)
+    spans: list[dict[str, object]] = []
+    offset = 0
+    for segment in segments:
+        if segment.matched:
+            spans.append({"start": offset, "end": offset + len(segment.text), "text": segment.text})
+        offset += len(segment.text)
     return {
-        "schema": ALERT_SCHEMA,
-        "hit_id": alert.hit_id,
-        "rule": {
-            "id": clean_line(alert.rule_id, MAX_WORD),
-            "title": clean_line(alert.rule_title, MAX_TITLE),
-            "severity": alert.severity.value,
-        },
-        "item": {
-            "title": clean_line(alert.item_title, MAX_TITLE),
+        "schema": STORY_SCHEMA,
+        "id": alert.idempotency_key,
+        "event": alert.event,
+        "update": alert.is_update,
+        "severity": alert.severity.value,
+        "story": {
+            "id": alert.story_id,
+            "headline": clean_line(alert.headline, MAX_TITLE),
             "link": safe_http_url(alert.link),
             "feed": clean_line(alert.feed_name, MAX_FEED_NAME),
             "published": iso_utc(alert.published),
+            "first_seen": iso_utc(alert.first_seen),
+            "outlets": list(clean_words(alert.outlets)),
         },
-        "story": {
-            "id": alert.story_id,
-            "also_reported_by": list(clean_words(alert.also_reported_by)),
-        },
-        "matched": list(clean_words(alert.matched, MAX_MATCHED)),
-        "spans": [
+        "summary": {"text": "".join(segment.text for segment in segments), "matched": spans},
+        "rules": [
             {
-                "field": clean_line(span.field, MAX_WORD),
-                "start": span.start,
-                "end": span.end,
-                "text": clean_line(span.text, MAX_WORD),
+                "id": clean_line(rule.rule_id, MAX_WORD),
+                "title": clean_line(rule.rule_title, MAX_TITLE),
+                "severity": rule.severity.value,
+                "matched": list(clean_words(rule.matched, MAX_MATCHED)),
+                "snippet": clean_line(rule.snippet, MAX_SNIPPET),
+                "feed": clean_line(rule.feed_name, MAX_FEED_NAME),
             }
-            for span in alert.spans[:MAX_SPANS]
+            for rule in alert.rules
         ],
-        "snippet": clean_line(alert.snippet, MAX_SNIPPET),
     }
 
 
 def digest_payload(digest: Digest) -> dict[str, object]:
-    """The webhook document for a digest: rule groups, each with its stories' lead alerts."""
-    groups = group_digest(digest)
+    """The webhook document for a digest: each story once, as in a story message."""
+    stories = digest_stories(digest.alerts)
     return {
         "schema": DIGEST_SCHEMA,
         "channel": clean_line(digest.channel, MAX_FEED_NAME),
         "period": clean_line(digest.period_label, MAX_TITLE),
-        "total": sum(group.alerts for group in groups),
-        "rules": [_rule_payload(group) for group in groups],
+        "total": len(stories),
+        "high": count_high(stories),
+        "stories": [story_payload(alert) for alert in stories[:MAX_DIGEST_STORIES]],
     }
-
-
-def _rule_payload(group: RuleGroup) -> dict[str, object]:
-    return {
-        "rule": {
-            "id": clean_line(group.rule_id, MAX_WORD),
-            "title": clean_line(group.rule_title, MAX_TITLE),
-            "severity": group.severity.value,
-        },
-        "count": group.alerts,
-        "stories_total": group.stories_total,
-        "stories": [_story_payload(story) for story in group.stories],
-    }
-
-
-def _story_payload(story: StoryGroup) -> dict[str, object]:
-    lead = json_payload(story.lead)
-    lead["story"] = {
-        "id": story.lead.story_id,
-        "also_reported_by": list(clean_words(story.also_reported_by)),
-    }
-    return {"alerts": story.alerts, "lead": lead}
 
 
 def dumps(document: dict[str, object]) -> str:

@@ -1,4 +1,4 @@
-"""What templates see: alerts and digests with every feed-derived value already cleaned, capped
+"""What templates see: story messages and digests with every feed-derived value already cleaned, capped
 and escaped for one message dialect (HTML values are left to Jinja2's autoescape, except the
 snippet and link, which arrive as safe Markup built here).
 
@@ -8,13 +8,15 @@ Templates only ever receive these views, so an override template cannot reach ra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from monitor.alerts.format_digest import Digest, RuleGroup, StoryGroup, group_digest
+from monitor.alerts.format_digest import MAX_DIGEST_STORIES, Digest, count_high, digest_stories
 from monitor.alerts.format_json import iso_utc
+from monitor.alerts.format_summary import summary_segments
 from monitor.alerts.format_text import (
     MAX_FEED_NAME,
     MAX_SNIPPET,
@@ -31,7 +33,8 @@ from monitor.alerts.format_text import (
     slack_link,
     split_marked,
 )
-from monitor.types import Alert
+from monitor.stories.alerting import describe_event
+from monitor.types import RuleEvidence, StoryAlert
 
 UNTITLED = "(untitled item)"
 
@@ -102,110 +105,135 @@ def _plain_segment(part: Segment) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertView:
-    """One alert as a template sees it (see docs/alerts.md for each variable)."""
+class RuleView:
+    """One matched rule of a story (see docs/alerts.md for each variable)."""
 
-    hit_id: int
     rule_id: str
     rule_title: str
     severity: str  # "low" | "medium" | "high"
     severity_label: str  # "LOW" | "MEDIUM" | "HIGH"
-    item_title: str
-    link_url: str  # validated http(s) URL, or "" when the item had none (or an unsafe one)
-    link: str  # the item title linked to link_url, in the dialect's own link syntax
-    feed: str
-    published: str  # "2024-05-01 12:30 UTC" or "unknown"
-    published_iso: str  # "2024-05-01T12:30:00Z" or ""
     matched: tuple[str, ...]
-    matched_list: str  # matched words joined with ", "
+    matched_list: str
     snippet: str  # matches highlighted in the dialect (<mark>, *bold*, **bold**, «»)
-    story_id: int | None
-    also_reported_by: tuple[str, ...]
-    also_reported_by_list: str
+    feed: str  # the outlet whose report matched it first
+    item_title: str
 
 
 @dataclass(frozen=True, slots=True)
 class StoryView:
-    alert: AlertView  # the first report; its also_reported_by lists every other outlet
-    reports: int  # how many alerts of this rule belong to the story
+    """One story message as a template sees it (see docs/alerts.md for each variable)."""
+
+    story_id: int
+    event: str  # "first", "outlets:3", "severity:high"
+    is_update: bool
+    update_reason: str  # "" for a first message, else e.g. "now reported by 3 outlets"
+    headline: str
+    link_url: str  # validated http(s) URL, or "" when the item had none (or an unsafe one)
+    link: str  # the headline linked to link_url, in the dialect's own link syntax
+    feed: str  # the outlet of the lead (first matching) report
+    published: str  # "2024-05-01 14:30 CEST" in the channel's timezone, or "unknown"
+    published_iso: str  # "2024-05-01T12:30:00Z" or ""
+    first_seen: str  # when the monitor first saw the story, in the channel's timezone
+    first_seen_iso: str
+    severity: str  # the highest severity among the rules
+    severity_label: str
+    outlet_count: int
+    rule_ids: str  # space-separated, to paste into `monitor rules explain`
+    message_id: str
 
 
 @dataclass(frozen=True, slots=True)
-class RuleView:
-    rule_id: str
-    rule_title: str
-    severity: str
-    severity_label: str
-    count: int  # alerts for this rule in the digest
-    stories_total: int
-    stories: tuple[StoryView, ...]
-    stories_hidden: int  # stories counted but not listed (beyond the per-rule cap)
+class StoryContext:
+    """Everything a story template receives: story, summary, outlets, rules."""
+
+    story: StoryView
+    summary: str  # trimmed at a word boundary, matched words highlighted in the dialect
+    outlets: tuple[str, ...]
+    outlets_list: str
+    rules: tuple[RuleView, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "story": self.story,
+            "summary": self.summary,
+            "outlets": self.outlets,
+            "outlets_list": self.outlets_list,
+            "rules": self.rules,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class DigestView:
     channel: str
-    period_label: str
-    total: int  # alerts in the digest
-    rule_count: int
-    rules: tuple[RuleView, ...]
+    period_label: str  # "Daily digest, 2 Dec"
+    total: int  # stories in the digest
+    high: int  # of which high severity
+    stories: tuple[StoryContext, ...]
+    stories_hidden: int  # counted but not listed (beyond the cap)
 
 
-def alert_view(alert: Alert, dialect: Dialect, also_reported_by: tuple[str, ...] | None = None) -> AlertView:
-    title = clean_line(alert.item_title, MAX_TITLE) or UNTITLED
-    url = safe_http_url(alert.link)
-    matched = clean_words(alert.matched)
-    outlets = clean_words(alert.also_reported_by if also_reported_by is None else also_reported_by)
-    known = (*alert.matched, *(span.text for span in alert.spans))
-    segments = split_marked(clean_line(alert.snippet, MAX_SNIPPET), known)
+def story_context(alert: StoryAlert, dialect: Dialect, timezone: str = "UTC") -> StoryContext:
     text = dialect.text
-    return AlertView(
-        hit_id=alert.hit_id,
-        rule_id=text(clean_line(alert.rule_id, MAX_WORD)),
-        rule_title=text(clean_line(alert.rule_title, MAX_TITLE)),
-        severity=alert.severity.value,
-        severity_label=alert.severity.value.upper(),
-        item_title=text(title),
+    headline = clean_line(alert.headline, MAX_TITLE) or UNTITLED
+    url = safe_http_url(alert.link)
+    outlets = clean_words(alert.outlets)
+    severity = alert.severity.value
+    story = StoryView(
+        story_id=alert.story_id,
+        event=text(clean_line(alert.event, MAX_WORD)),
+        is_update=alert.is_update,
+        update_reason=text(describe_event(alert.event)) if alert.is_update else "",
+        headline=text(headline),
         link_url=url or "",
-        link=dialect.link(url, title),
+        link=dialect.link(url, headline),
         feed=text(clean_line(alert.feed_name, MAX_FEED_NAME)),
-        published=_human_time(alert.published),
+        published=human_time(alert.published, timezone),
         published_iso=iso_utc(alert.published) or "",
+        first_seen=human_time(alert.first_seen, timezone),
+        first_seen_iso=iso_utc(alert.first_seen) or "",
+        severity=severity,
+        severity_label=severity.upper(),
+        outlet_count=len(outlets),
+        rule_ids=text(" ".join(clean_line(rule.rule_id, MAX_WORD) for rule in alert.rules)),
+        message_id=alert.message_id,
+    )
+    return StoryContext(
+        story=story,
+        summary=dialect.snippet(summary_segments(alert.summary, alert.summary_spans)),
+        outlets=tuple(text(outlet) for outlet in outlets),
+        outlets_list=_join(dialect, outlets),
+        rules=tuple(_rule_view(rule, dialect) for rule in alert.rules),
+    )
+
+
+def _rule_view(rule: RuleEvidence, dialect: Dialect) -> RuleView:
+    text = dialect.text
+    matched = clean_words(rule.matched)
+    segments = split_marked(clean_line(rule.snippet, MAX_SNIPPET), rule.matched)
+    return RuleView(
+        rule_id=text(clean_line(rule.rule_id, MAX_WORD)),
+        rule_title=text(clean_line(rule.rule_title, MAX_TITLE)),
+        severity=rule.severity.value,
+        severity_label=rule.severity.value.upper(),
         matched=tuple(text(word) for word in matched),
         matched_list=_join(dialect, matched),
         snippet=dialect.snippet(segments),
-        story_id=alert.story_id,
-        also_reported_by=tuple(text(outlet) for outlet in outlets),
-        also_reported_by_list=_join(dialect, outlets),
+        feed=text(clean_line(rule.feed_name, MAX_FEED_NAME)),
+        item_title=text(clean_line(rule.item_title, MAX_TITLE) or UNTITLED),
     )
 
 
 def digest_view(digest: Digest, dialect: Dialect) -> DigestView:
-    groups = group_digest(digest)
+    stories = digest_stories(digest.alerts)
+    shown = stories[:MAX_DIGEST_STORIES]
     return DigestView(
         channel=dialect.text(clean_line(digest.channel, MAX_FEED_NAME)),
         period_label=dialect.text(clean_line(digest.period_label, MAX_TITLE)),
-        total=sum(group.alerts for group in groups),
-        rule_count=len(groups),
-        rules=tuple(_rule_view(group, dialect) for group in groups),
+        total=len(stories),
+        high=count_high(stories),
+        stories=tuple(story_context(alert, dialect, digest.timezone) for alert in shown),
+        stories_hidden=len(stories) - len(shown),
     )
-
-
-def _rule_view(group: RuleGroup, dialect: Dialect) -> RuleView:
-    return RuleView(
-        rule_id=dialect.text(clean_line(group.rule_id, MAX_WORD)),
-        rule_title=dialect.text(clean_line(group.rule_title, MAX_TITLE)),
-        severity=group.severity.value,
-        severity_label=group.severity.value.upper(),
-        count=group.alerts,
-        stories_total=group.stories_total,
-        stories=tuple(_story_view(story, dialect) for story in group.stories),
-        stories_hidden=group.stories_hidden,
-    )
-
-
-def _story_view(story: StoryGroup, dialect: Dialect) -> StoryView:
-    return StoryView(alert=alert_view(story.lead, dialect, story.also_reported_by), reports=story.alerts)
 
 
 def _join(dialect: Dialect, words: tuple[str, ...]) -> str:
@@ -214,6 +242,10 @@ def _join(dialect: Dialect, words: tuple[str, ...]) -> str:
     return ", ".join(dialect.text(word) for word in words)
 
 
-def _human_time(moment: datetime | None) -> str:
-    iso = iso_utc(moment)
-    return f"{iso[:10]} {iso[11:16]} UTC" if iso else "unknown"
+def human_time(moment: datetime | None, timezone: str = "UTC") -> str:
+    """"2024-05-01 14:30 CEST" in ``timezone``; "unknown" without a time."""
+    if moment is None:
+        return "unknown"
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or timezone}"

@@ -1,17 +1,17 @@
-"""Alert and digest messages per channel kind: e-mail (HTML), Slack mrkdwn, Markdown, plain text
+"""Story messages and digests per channel kind: e-mail (HTML), Slack mrkdwn, Markdown, plain text
 and a JSON webhook document. Jinja2 templates shipped in ``templates/`` can be overridden one
 file at a time from a directory (see docs/alerts.md for file names and variables).
 
 How a Rendered message goes through Apprise::
 
-    rendered = renderer.render(alert, channel_kind(url))
+    rendered = renderer.render(story_alert, channel_kind(url), channel_timezone)
     apprise_obj.notify(title=rendered.title, body=rendered.body,
                        body_format=apprise_body_format(kind))
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -22,7 +22,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from monitor.alerts.format_digest import Digest
-from monitor.alerts.format_json import digest_payload, dumps, json_payload
+from monitor.alerts.format_json import digest_payload, dumps, story_payload
 from monitor.alerts.format_text import clean_line
 from monitor.alerts.format_views import (
     Dialect,
@@ -30,10 +30,10 @@ from monitor.alerts.format_views import (
     MarkdownDialect,
     PlainDialect,
     SlackDialect,
-    alert_view,
     digest_view,
+    story_context,
 )
-from monitor.types import Alert, Severity
+from monitor.types import RuleEvidence, Severity, Span, StoryAlert
 
 __all__ = [
     "SHIPPED_TEMPLATES",
@@ -44,7 +44,7 @@ __all__ = [
     "apprise_body_format",
     "channel_kind",
     "digest_payload",
-    "json_payload",
+    "story_payload",
 ]
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -141,6 +141,19 @@ _LAYOUTS = {
 }
 _TITLE_DIALECT = PlainDialect()
 
+SAMPLE_STORY = StoryAlert(
+    delivery_id=0, story_id=1, event="first", headline="Sample headline",
+    link="https://example.org/item", feed_name="Sample feed", published=datetime(2000, 1, 1, tzinfo=UTC),
+    summary="A sample summary with a matched word.",
+    summary_spans=(Span("summary", 24, 31, "matched"),),
+    rules=(
+        RuleEvidence("sample", "Sample rule", Severity.HIGH, ("sample",), "a «sample» snippet", "Sample feed", "S"),
+        RuleEvidence("other", "Other rule", Severity.LOW, ("other",), "an «other» snippet", "Other feed", "Other"),
+    ),
+    outlets=("Sample feed", "Other feed"), first_seen=datetime(2000, 1, 1, tzinfo=UTC),
+    message_id="<sample@sanctions-monitor>",
+)  # fmt: skip
+
 
 class Renderer:
     """Renders alerts and digests. Template files found in ``template_dir`` replace the shipped
@@ -160,14 +173,14 @@ class Renderer:
             lstrip_blocks=True,
         )
 
-    def render(self, alert: Alert, kind: ChannelKind) -> Rendered:
+    def render(self, alert: StoryAlert, kind: ChannelKind, timezone: str = "UTC") -> Rendered:
         layout = _LAYOUTS[kind]
         title = ""
         if layout.title_template:
-            title = self._title(layout.title_template, alert=alert_view(alert, _TITLE_DIALECT))
+            title = self._title(layout.title_template, **story_context(alert, _TITLE_DIALECT, timezone).as_dict())
         if layout.body_template is None:
-            return Rendered(title, dumps(json_payload(alert)), layout.body_format)
-        body = self._body(layout.body_template, alert=alert_view(alert, layout.dialect))
+            return Rendered(title, dumps(story_payload(alert)), layout.body_format)
+        body = self._body(layout.body_template, **story_context(alert, layout.dialect, timezone).as_dict())
         return Rendered(title, body, layout.body_format)
 
     def render_digest(self, digest: Digest, kind: ChannelKind) -> Rendered:
@@ -182,17 +195,12 @@ class Renderer:
         return Rendered(title, self._body("digest_" + layout.body_template, digest=view), layout.body_format)
 
     def check(self) -> None:
-        """Render a sample alert and digest in every kind, so a broken override template fails
+        """Render a sample story and digest in every kind, so a broken override template fails
         at start-up (with Jinja2's file:line error) rather than at the first alert."""
-        sample = Alert(
-            hit_id=0, rule_id="sample", rule_title="Sample rule", severity=Severity.HIGH,
-            item_title="Sample item", link="https://example.org/item", feed_name="Sample feed",
-            published=datetime(2000, 1, 1, tzinfo=UTC), matched=("sample",),
-            snippet="a «sample» snippet", story_id=1, also_reported_by=("Other feed",),
-        )  # fmt: skip
         for kind in ChannelKind:
-            self.render(sample, kind)
-            self.render_digest(Digest("sample", "Sample period", (sample,)), kind)
+            self.render(SAMPLE_STORY, kind, "Europe/Brussels")
+            self.render(replace(SAMPLE_STORY, event="outlets:3"), kind)
+            self.render_digest(Digest("sample", "Daily digest, 1 Jan", (SAMPLE_STORY,)), kind)
 
     def _title(self, name: str, **context: object) -> str:
         # Whatever a template does, a title is one line: no header injection via newlines.

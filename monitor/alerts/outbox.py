@@ -1,4 +1,4 @@
-"""Deliver pending alerts from the outbox.
+"""Deliver pending story messages from the outbox.
 
 Guarantee: at-least-once per channel. A delivery is marked sent only after its channel accepted
 it, so a crash between a successful send and `mark_sent` is the one window in which a message can
@@ -22,9 +22,9 @@ from typing import Protocol
 from monitor.alerts.channels import SendOutcome
 from monitor.alerts.formats import Digest
 from monitor.policies import AlertPolicy
-from monitor.schedule import DigestSchedule, next_digest_at
+from monitor.schedule import DigestSchedule, digest_period_label, next_digest_at
 from monitor.store import DeliveryJob, Store
-from monitor.types import Alert, Severity
+from monitor.types import Severity, StoryAlert
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
@@ -41,7 +41,7 @@ class Sender(Protocol):
     @property
     def endpoint(self) -> str: ...
 
-    def send_alert(self, alert: Alert) -> SendOutcome: ...
+    def send_story(self, alert: StoryAlert) -> SendOutcome: ...
 
     def send_digest(self, digest: Digest) -> SendOutcome: ...
 
@@ -168,12 +168,12 @@ def _send_digest(
     jobs = store.claim_deliveries(now, worker_id, LEASE_SECONDS, MAX_DIGEST_ITEMS, channels=(sender.name,))
     if not jobs:
         return OutboxReport()
-    label = f"{schedule.text} digest, {now:%Y-%m-%d %H:%M} UTC"
-    outcome = sender.send_digest(Digest(sender.name, label, tuple(job.alert for job in jobs)))
+    label = digest_period_label(schedule, now)
+    outcome = sender.send_digest(Digest(sender.name, label, tuple(job.alert for job in jobs), schedule.timezone))
     ids = [job.delivery_id for job in jobs]
     if outcome.ok:
         store.mark_sent_many(ids, clock(), owner=worker_id)
-        log.info("digest sent with %d alerts", len(ids), extra={"channel": sender.name})
+        log.info("digest sent with %d messages", len(ids), extra={"channel": sender.name})
         return OutboxReport(sent=len(ids))
     attempts = max(job.attempts for job in jobs) + 1
     delay = retry_delay(attempts, policy, rng)
@@ -205,7 +205,7 @@ def _drain_channel(
         if not store.renew_lease(job.delivery_id, worker_id, clock(), LEASE_SECONDS):
             log.info("alert skipped: another worker took it over", extra=_fields(job, sender))
             continue
-        outcome = sender.send_alert(job.alert)
+        outcome = sender.send_story(job.alert)
         now = clock()
         if outcome.ok:
             if store.mark_sent(job.delivery_id, now, owner=worker_id):
@@ -238,6 +238,7 @@ def _fields(job: DeliveryJob, sender: Sender) -> dict[str, object]:
     return {
         "channel": sender.name,
         "endpoint": sender.endpoint,
-        "rule_id": job.alert.rule_id,
+        "story_id": job.alert.story_id,
+        "event": job.alert.event,
         "delivery_id": job.delivery_id,
     }

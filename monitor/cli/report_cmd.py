@@ -198,7 +198,7 @@ def alerts(
     config: ConfigOption = None,
     status: Annotated[str | None, typer.Option(help="pending, failed or sent.")] = None,
 ) -> None:
-    """List alert deliveries (newest first)."""
+    """List alert messages (one per story, channel and update; newest first)."""
     if ctx.invoked_subcommand is not None:
         return
     if status not in (None, "pending", "failed", "sent"):
@@ -211,14 +211,15 @@ def alerts(
             v.status,
             v.channel,
             str(v.attempts),
-            v.rule_id,
-            _clip(v.item_title, 40),
+            str(v.story_id),
+            v.event,
+            _clip(v.headline, 40),
             _short_time(v.next_attempt_at),
             _clip(v.last_error, 50),
         ]
         for v in views
     ]
-    print_table(["id", "status", "channel", "tries", "rule", "item", "next try", "error"], rows)
+    print_table(["id", "status", "channel", "tries", "story", "event", "headline", "next try", "error"], rows)
 
 
 @alerts_app.command("retry")

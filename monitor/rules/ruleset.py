@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from monitor.rules.evaluate import ItemText, WordSpan, evidence
 from monitor.rules.explain import Explanation, explain_node
@@ -51,6 +52,10 @@ class RuleSet:
 
     def __len__(self) -> int:
         return len(self.rules)
+
+    def muted_on(self, today: date) -> frozenset[str]:
+        """Ids of the rules muted on ``today``: they still match and store hits, but alert no one."""
+        return frozenset(rule.id for rule in self.rules if rule.is_muted(today))
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id; KeyError if there is none."""

@@ -3,6 +3,7 @@
 Only frozen dataclasses (monitor.types and monitor.store.records) leave this package.
 """
 
+from monitor.store.items import SavedBatch, SaveTransaction
 from monitor.store.records import (
     DELIVERY_STATUSES,
     HEALTH_STATES,
@@ -13,7 +14,7 @@ from monitor.store.records import (
     FeedView,
     HitView,
     PollOutcome,
-    SaveResult,
+    StoredHit,
     StoredItem,
     StoreLockedError,
     StoreUnavailableError,
@@ -30,9 +31,11 @@ __all__ = [
     "FeedView",
     "HitView",
     "PollOutcome",
-    "SaveResult",
+    "SaveTransaction",
+    "SavedBatch",
     "Store",
     "StoreLockedError",
     "StoreUnavailableError",
+    "StoredHit",
     "StoredItem",
 ]

@@ -1,94 +1,117 @@
-"""Items, hits and their pending deliveries, saved in one transaction; streaming for backtests."""
+"""Items, stories, hits and their queued messages, saved in one transaction; streaming for backtests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from monitor.store import alert_state
 from monitor.store.columns import dump_spans, dump_words, load_words
 from monitor.store.db import _session, insert_ignoring_conflicts
 from monitor.store.hashing import content_hash, sha256_text
-from monitor.store.records import SaveResult, StoredItem
-from monitor.store.story_hits import NewHit, RealertPolicy, apply_story_policy
+from monitor.store.records import StoredHit, StoredItem
+from monitor.store.story_hits import NewHit, mark_repeats
 from monitor.store.story_items import NewItem, assign_stories, story_columns, story_ids_of
-from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow
+from monitor.store.tables import FeedRow, HitRow, ItemRow
 from monitor.stories import StoryKey
-from monitor.types import Item, RuleMatch
+from monitor.types import AlertDecisions, ChannelStory, Item, RuleMatch
 
 _CHUNK = 500  # rows per statement / per streamed batch; bounded memory, few round trips
 
 DEFAULT_STORY_WINDOW = timedelta(days=3)
 
-Route = Callable[[RuleMatch], Sequence[str]]
 
 
-def _never(_rule_id: str) -> bool:
-    return False
+@dataclass(frozen=True, slots=True)
+class SavedBatch:
+    """What one feed's save stored: new item ids (by item key) and new hits."""
+
+    new_item_ids: Mapping[str, int]
+    hits: tuple[StoredHit, ...]  # new hits only
+    touched_stories: frozenset[int]  # stories of the new items and new hits
+    suppressed: int  # new hits repeating a rule their story already had
 
 
-def save_items(
-    engine: Engine,
-    feed_id: int,
-    items: Sequence[Item],
-    matches: Mapping[str, Sequence[RuleMatch]],
-    route: Route,
-    now: datetime,
-    *,
-    story_keys: Mapping[str, StoryKey] | None = None,
-    realert_on_new_source: RealertPolicy = _never,
-    story_window: timedelta = DEFAULT_STORY_WINDOW,
-) -> SaveResult:
-    """Insert what is new, never duplicate anything, and queue deliveries only for new hits.
+class SaveTransaction:
+    """One transaction for one feed's save: items, stories and hits first, then whatever the
+    pipeline decided to alert (the decision runs between the two, on what this reads)."""
 
-    Every insert is ON CONFLICT DO NOTHING, so two workers saving the same feed at once (or a
-    retry after a crash) converge on one row per item, per (item, rule) and per (hit, channel).
-    New items with a StoryKey join a recent story or start one (story_items); a new hit on a
-    story that already alerted for its rule is stored suppressed, without deliveries
-    (story_hits). All of it is one transaction.
-    """
-    unique_items: dict[str, Item] = {}
-    for item in items:
-        unique_items.setdefault(item.key, item)
-    keys = story_keys or {}
-    with _session(engine) as session:
+    def __init__(self, session: Session, engine: Engine) -> None:
+        self._session = session
+        self._engine = engine
+
+    def save_items(
+        self,
+        feed_id: int,
+        items: Sequence[Item],
+        matches: Mapping[str, Sequence[RuleMatch]],
+        now: datetime,
+        *,
+        story_keys: Mapping[str, StoryKey] | None = None,
+        story_window: timedelta = DEFAULT_STORY_WINDOW,
+    ) -> SavedBatch:
+        """Insert what is new, never duplicate anything.
+
+        Every insert is ON CONFLICT DO NOTHING, so two workers saving the same feed at once (or a
+        retry after a crash) converge on one row per item and per (item, rule). Every new item
+        joins a recent story or starts one (story_items); an item without a StoryKey (no text)
+        starts its own.
+        """
+        session, engine = self._session, self._engine
+        unique_items: dict[str, Item] = {}
+        for item in items:
+            unique_items.setdefault(item.key, item)
+        keys = {key: (story_keys or {}).get(key) or _LONE for key in unique_items}
         new_item_ids = _insert_items(session, engine, feed_id, unique_items.values(), keys, now)
         stories = assign_stories(session, engine, _new_story_items(unique_items, keys, new_item_ids), now, story_window)
         item_ids = _item_ids(session, feed_id, list(matches), known=new_item_ids)
         item_stories = story_ids_of(session, list(item_ids.values()), known=stories)
         new_hits = _insert_hits(session, engine, item_ids, item_stories, matches, now)
-        suppressed = apply_story_policy(
-            session,
-            feed_id,
-            [
-                NewHit(hit_id, match.rule_id, story_id)
-                for hit_id, (match, story_id) in new_hits.items()
-                if story_id is not None
-            ],
-            realert_on_new_source,
+        repeats = mark_repeats(
+            session, feed_id, [NewHit(h.hit_id, h.rule_id, h.story_id) for h in new_hits if h.story_id is not None]
         )
-        alerting = {hit_id: match for hit_id, (match, _) in new_hits.items() if hit_id not in suppressed}
-        deliveries = _insert_deliveries(session, engine, alerting, route, now)
-    return SaveResult(
-        new_items=len(new_item_ids),
-        new_hits=len(new_hits),
-        new_deliveries=deliveries,
-        hit_ids=tuple(sorted(new_hits)),
-        suppressed_hits=len(suppressed),
-    )
+        by_key = {sha256_text(key): key for key in unique_items}
+        return SavedBatch(
+            new_item_ids={by_key[digest]: item_id for digest, item_id in new_item_ids.items()},
+            hits=tuple(new_hits),
+            touched_stories=frozenset(stories.values()) | {h.story_id for h in new_hits if h.story_id is not None},
+            suppressed=len(repeats),
+        )
+
+    def channel_states(self, story_ids: Collection[int]) -> dict[tuple[int, str], ChannelStory]:
+        return alert_state.channel_states(self._session, story_ids)
+
+    def outlet_counts(self, story_ids: Collection[int], new_item_ids: Collection[int]) -> dict[int, tuple[int, int]]:
+        return alert_state.outlet_counts(self._session, story_ids, new_item_ids)
+
+    def queue(self, decisions: AlertDecisions, now: datetime) -> int:
+        """Write the routed hits and messages the pipeline decided on; returns messages queued."""
+        return alert_state.write_decisions(self._session, self._engine, decisions, now)
+
+
+@contextmanager
+def saving(engine: Engine) -> Iterator[SaveTransaction]:
+    with _session(engine) as session:
+        yield SaveTransaction(session, engine)
+
+
+_LONE = StoryKey(canonical_link=None, signature="", bands=())
 
 
 def _new_story_items(
     unique_items: Mapping[str, Item], keys: Mapping[str, StoryKey], new_item_ids: Mapping[str, int]
 ) -> list[NewItem]:
-    """The items inserted by this save that have a StoryKey, in batch order."""
+    """The items inserted by this save, in batch order."""
     return [
         NewItem(item_id=new_item_ids[sha256_text(key)], title=item.title, key=keys[key])
         for key, item in unique_items.items()
-        if key in keys and sha256_text(key) in new_item_ids
+        if sha256_text(key) in new_item_ids
     ]
 
 
@@ -159,15 +182,15 @@ def _insert_hits(
     item_stories: Mapping[int, int],
     matches: Mapping[str, Sequence[RuleMatch]],
     now: datetime,
-) -> dict[int, tuple[RuleMatch, int | None]]:
-    """Returns the NEW hits only: hit id → the match that produced it and the item's story."""
-    by_item_rule: dict[tuple[int, str], RuleMatch] = {}
+) -> list[StoredHit]:
+    """The NEW hits only, in insertion order."""
+    by_item_rule: dict[tuple[int, str], tuple[str, RuleMatch]] = {}
     for key, rule_matches in matches.items():
         item_id = item_ids.get(key)
         if item_id is None:  # a match for an item that was never stored: nothing to attach it to
             continue
         for match in rule_matches:
-            by_item_rule.setdefault((item_id, match.rule_id), match)
+            by_item_rule.setdefault((item_id, match.rule_id), (key, match))
     rows = [
         {
             "item_id": item_id,
@@ -180,38 +203,17 @@ def _insert_hits(
             "created_at": now,
             "story_id": item_stories.get(item_id),
         }
-        for (item_id, _), match in by_item_rule.items()
+        for (item_id, _), (_, match) in by_item_rule.items()
     ]
     if not rows:
-        return {}
+        return []
     table = HitRow.__table__  # type: ignore[attr-defined]
     statement = insert_ignoring_conflicts(engine, HitRow).returning(table.c.id, table.c.item_id, table.c.rule_id)
-    returned = _insert_many(session, statement, rows)
-    return {
-        hit_id: (by_item_rule[(item_id, rule_id)], item_stories.get(item_id)) for hit_id, item_id, rule_id in returned
-    }
-
-
-def _insert_deliveries(
-    session: Session, engine: Engine, new_hits: Mapping[int, RuleMatch], route: Route, now: datetime
-) -> int:
-    rows = [
-        {
-            "hit_id": hit_id,
-            "channel": channel,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for hit_id, match in new_hits.items()
-        for channel in dict.fromkeys(route(match))
-    ]
-    if not rows:
-        return 0
-    table = DeliveryRow.__table__  # type: ignore[attr-defined]
-    statement = insert_ignoring_conflicts(engine, DeliveryRow).returning(table.c.id)
-    return len(_insert_many(session, statement, rows))
+    hits: list[StoredHit] = []
+    for hit_id, item_id, rule_id in _insert_many(session, statement, rows):
+        key, match = by_item_rule[(item_id, rule_id)]
+        hits.append(StoredHit(hit_id, key, item_stories.get(item_id), match.rule_id, match.severity))
+    return hits
 
 
 def iter_items(engine: Engine, since: datetime | None = None) -> Iterator[StoredItem]:

@@ -1,4 +1,5 @@
-"""The delivery outbox: leased claims, sent/failed bookkeeping, requeue and inspection."""
+"""The delivery outbox (one message per story, channel and event): leased claims, sent/failed
+bookkeeping, requeue and inspection."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from monitor.store.columns import MAX_ERROR_TEXT, free_of_lease, load_spans, load_words
+from monitor.store.columns import MAX_ERROR_TEXT, free_of_lease
 from monitor.store.db import _session
 from monitor.store.records import DELIVERY_STATUSES, DeliveryJob, DeliveryView
-from monitor.store.story_hits import also_reported_by, other_outlets
-from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow
-from monitor.types import Alert, Severity
+from monitor.store.story_messages import story_alerts
+from monitor.store.tables import DeliveryRow, StoryRow
+from monitor.types import Severity
 
 
 def claim_deliveries(
@@ -48,9 +49,7 @@ def claim_deliveries(
         candidates = candidates.where(col(DeliveryRow.channel).in_(list(channels)))
     if min_severity is not None:
         severe = [str(s) for s in Severity if s.rank >= min_severity.rank]
-        candidates = candidates.where(
-            col(DeliveryRow.hit_id).in_(select(col(HitRow.id)).where(col(HitRow.severity).in_(severe)))
-        )
+        candidates = candidates.where(col(DeliveryRow.severity).in_(severe))
     if engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claim = (
@@ -69,47 +68,22 @@ def claim_deliveries(
 
 def _jobs(session: Session, delivery_ids: list[int]) -> list[DeliveryJob]:
     query = (
-        select(DeliveryRow, HitRow, ItemRow, FeedRow)
-        .join(HitRow, col(HitRow.id) == col(DeliveryRow.hit_id))
-        .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
-        .join(FeedRow, col(FeedRow.id) == col(ItemRow.feed_id))
+        select(DeliveryRow)
         .where(col(DeliveryRow.id).in_(delivery_ids))
         .order_by(col(DeliveryRow.next_attempt_at), col(DeliveryRow.id))
     )
     rows = list(session.exec(query))
-    outlets = other_outlets(session, [hit.story_id for _, hit, _, _ in rows if hit.story_id is not None])
+    alerts = story_alerts(session, rows)
     return [
-        DeliveryJob(
-            delivery_id=_id(delivery.id),
-            channel=delivery.channel,
-            attempts=delivery.attempts,
-            alert=_alert(hit, item, feed, also_reported_by(outlets, hit.story_id, _id(feed.id), feed.name)),
-        )
-        for delivery, hit, item, feed in rows
+        DeliveryJob(delivery_id=_id(row.id), channel=row.channel, attempts=row.attempts, alert=alerts[_id(row.id)])
+        for row in rows
+        if _id(row.id) in alerts
     ]
 
 
 def _id(value: int | None) -> int:
     assert value is not None, "rows read back from the database always have an id"
     return value
-
-
-def _alert(hit: HitRow, item: ItemRow, feed: FeedRow, others: tuple[str, ...]) -> Alert:
-    return Alert(
-        hit_id=_id(hit.id),
-        rule_id=hit.rule_id,
-        rule_title=hit.rule_title,
-        severity=Severity(hit.severity),
-        item_title=item.title,
-        link=item.link,
-        feed_name=feed.name,
-        published=item.published_at,
-        matched=load_words(hit.matched),
-        snippet=hit.snippet,
-        spans=load_spans(hit.spans),
-        story_id=hit.story_id,
-        also_reported_by=others,
-    )
 
 
 def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any], owner: str | None) -> int:
@@ -250,9 +224,8 @@ def list_deliveries(engine: Engine, status: str | None = None, limit: int = 200)
     if status is not None and status not in DELIVERY_STATUSES:
         raise ValueError(f"unknown delivery status {status!r}")
     query = (
-        select(DeliveryRow, HitRow.rule_id, ItemRow.title)
-        .join(HitRow, col(HitRow.id) == col(DeliveryRow.hit_id))
-        .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
+        select(DeliveryRow, StoryRow.title)
+        .join(StoryRow, col(StoryRow.id) == col(DeliveryRow.story_id))
         .order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id).desc())
         .limit(limit)
     )
@@ -262,7 +235,9 @@ def list_deliveries(engine: Engine, status: str | None = None, limit: int = 200)
         return [
             DeliveryView(
                 delivery_id=_id(row.id),
-                hit_id=row.hit_id,
+                story_id=row.story_id,
+                event=row.event,
+                severity=row.severity,
                 channel=row.channel,
                 status=row.status,
                 attempts=row.attempts,
@@ -270,8 +245,7 @@ def list_deliveries(engine: Engine, status: str | None = None, limit: int = 200)
                 next_attempt_at=row.next_attempt_at,
                 sent_at=row.sent_at,
                 created_at=row.created_at,
-                rule_id=rule_id,
-                item_title=item_title,
+                headline=headline,
             )
-            for row, rule_id, item_title in session.exec(query)
+            for row, headline in session.exec(query)
         ]

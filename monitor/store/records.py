@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.types import Alert, ConditionalState, Item, Severity, Span
+from monitor.types import ConditionalState, Item, Severity, Span, StoryAlert
 
 POLL_STATUSES = frozenset({"ok", "not_modified", "unchanged", "error"})
 DELIVERY_STATUSES = frozenset({"pending", "sent", "failed"})
@@ -60,28 +60,32 @@ class PollOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class SaveResult:
-    new_items: int
-    new_hits: int
-    new_deliveries: int
-    hit_ids: tuple[int, ...]  # every new hit, suppressed ones included
-    suppressed_hits: int = 0  # new hits on a story that had already alerted for their rule
+class StoredHit:
+    """A hit a save inserted."""
+
+    hit_id: int
+    item_key: str
+    story_id: int | None
+    rule_id: str
+    severity: Severity
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryJob:
-    """A pending delivery leased to one worker."""
+    """A pending message leased to one worker, rendered from the story as it is now."""
 
     delivery_id: int
     channel: str
     attempts: int
-    alert: Alert
+    alert: StoryAlert
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryView:
     delivery_id: int
-    hit_id: int
+    story_id: int
+    event: str
+    severity: str
     channel: str
     status: str
     attempts: int
@@ -89,8 +93,7 @@ class DeliveryView:
     next_attempt_at: datetime
     sent_at: datetime | None
     created_at: datetime
-    rule_id: str
-    item_title: str
+    headline: str
 
 
 @dataclass(frozen=True, slots=True)

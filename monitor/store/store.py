@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -23,7 +24,7 @@ from monitor.store.db import (
     sqlite_file,
     unreachable_message,
 )
-from monitor.store.items import DEFAULT_STORY_WINDOW
+from monitor.store.items import SaveTransaction
 from monitor.store.records import (
     DeliveryJob,
     DeliveryView,
@@ -31,17 +32,11 @@ from monitor.store.records import (
     FeedView,
     HitView,
     PollOutcome,
-    SaveResult,
     StoredItem,
     StoreUnavailableError,
 )
 from monitor.store.tables import DeliveryRow, FeedRow
-from monitor.stories import StoryKey
-from monitor.types import FeedSpec, Item, RuleMatch, Severity
-
-
-def _never(_rule_id: str) -> bool:
-    return False
+from monitor.types import FeedSpec, Severity
 
 
 class Store:
@@ -170,30 +165,12 @@ class Store:
     def typical_item_gap(self, feed_id: int, sample: int = 20) -> float | None:
         return health.typical_item_gap(self._engine, feed_id, sample)
 
-    def save_items(
-        self,
-        feed_id: int,
-        items: Sequence[Item],
-        matches: Mapping[str, Sequence[RuleMatch]],
-        route: Callable[[RuleMatch], Sequence[str]],
-        now: datetime,
-        *,
-        story_keys: Mapping[str, StoryKey] | None = None,
-        realert_on_new_source: Callable[[str], bool] = _never,
-        story_window: timedelta = DEFAULT_STORY_WINDOW,
-    ) -> SaveResult:
-        """story_keys: item key → StoryKey; items without one join no story."""
-        return item_ops.save_items(
-            self._engine,
-            feed_id,
-            items,
-            matches,
-            route,
-            now,
-            story_keys=story_keys,
-            realert_on_new_source=realert_on_new_source,
-            story_window=story_window,
-        )
+    @contextmanager
+    def saving(self) -> Iterator[SaveTransaction]:
+        """One transaction for one feed's save: items, stories and hits, then the messages the
+        caller decided to queue on what it read (see SaveTransaction)."""
+        with item_ops.saving(self._engine) as transaction:
+            yield transaction
 
     # outbox
     def claim_deliveries(

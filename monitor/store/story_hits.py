@@ -1,14 +1,14 @@
-"""One story, one alert per rule: suppress repeat hits, count corroborating outlets.
+"""One story, one shown hit per rule: mark repeat hits, count corroborating outlets.
 
-Runs inside save_items' transaction after the new hits are inserted and before any delivery is
-queued. Concurrency: on PostgreSQL two workers saving the same story from different feeds at
-the same moment cannot see each other's uncommitted hits, so both may alert once — accepted,
-like two stories being created (see story_items); on SQLite writers are serialised.
+Runs inside the save's transaction after the new hits are inserted. Concurrency: on PostgreSQL
+two workers saving the same story from different feeds at the same moment cannot see each
+other's uncommitted hits, so both hits may stay shown — accepted, like two stories being
+created (see story_items); on SQLite writers are serialised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, update
@@ -19,8 +19,6 @@ from monitor.store.tables import FeedRow, HitRow, ItemRow
 
 MAX_OTHER_OUTLETS = 10
 _CHUNK = 500
-
-RealertPolicy = Callable[[str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,35 +36,26 @@ class _Seen:
     shown: bool
 
 
-def apply_story_policy(
-    session: Session, feed_id: int, new_hits: Sequence[NewHit], realert_on_new_source: RealertPolicy
-) -> set[int]:
+def mark_repeats(session: Session, feed_id: int, new_hits: Sequence[NewHit]) -> set[int]:
     """Marks repeat hits suppressed and refreshes corroboration; returns the suppressed ids.
 
-    A new hit is a repeat when its story already has a shown (not suppressed) hit for the same
-    rule. It is still shown, and alerts, if the rule re-alerts on a new source and this feed had
-    no hit for the rule in the story yet. Within one batch the first saved hit is the one shown.
+    A new hit is a repeat when its story already has a hit for the same rule: `monitor hits`
+    then shows the story once per rule, with the count of outlets whose reports matched it.
+    Within one batch the first saved hit is the one shown.
     """
     if not new_hits:
         return set()
     groups = _existing_groups(session, new_hits)
     suppressed: set[int] = set()
     outlets: dict[tuple[int, str], int] = {}
-    policy_cache: dict[str, bool] = {}
     for hit in sorted(new_hits, key=lambda h: h.hit_id):
         group = groups.setdefault((hit.story_id, hit.rule_id), [])
         earlier_feeds = {seen.feed_id for seen in group}
         shown_before = any(seen.shown for seen in group)
-        show = not shown_before
-        if shown_before and feed_id not in earlier_feeds:
-            if hit.rule_id not in policy_cache:
-                policy_cache[hit.rule_id] = realert_on_new_source(hit.rule_id)
-            show = policy_cache[hit.rule_id]
-        if not show:
-            suppressed.add(hit.hit_id)
-        group.append(_Seen(feed_id, show))
         if shown_before:
+            suppressed.add(hit.hit_id)
             outlets[(hit.story_id, hit.rule_id)] = len(earlier_feeds | {feed_id})
+        group.append(_Seen(feed_id, not shown_before))
     _suppress(session, suppressed)
     _set_corroboration(session, outlets)
     return suppressed

@@ -130,18 +130,33 @@ class HitRow(SQLModel, table=True):
     suppressed: bool = Field(default=False, sa_column_kwargs=_FALSE)
 
 
+class RoutedHitRow(SQLModel, table=True):
+    """A hit routed to a channel: the rules a channel's messages about the story list."""
+
+    __tablename__ = "routed_hits"
+
+    channel: str = Field(max_length=200, primary_key=True)
+    hit_id: int = Field(foreign_key="hits.id", primary_key=True)
+    story_id: int = Field(foreign_key="stories.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class DeliveryRow(SQLModel, table=True):
-    """Outbox: one row per (hit, channel); workers lease pending rows and mark them sent/failed."""
+    """Outbox: one message per (story, channel, event); workers lease pending rows and mark them
+    sent/failed. The message is rendered when sent, from the story as it is then."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("hit_id", "channel", name="uq_deliveries_hit_channel"),
+        UniqueConstraint("story_id", "channel", "event", name="uq_deliveries_story_channel_event"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    hit_id: int = Field(foreign_key="hits.id")
+    story_id: int = Field(foreign_key="stories.id", index=True)
     channel: str = Field(max_length=200)
+    event: str = Field(max_length=40)  # "first", "outlets:3", "severity:high"
+    severity: str = Field(max_length=16)  # the highest routed rule's, for immediate_severity
+    message_id: str = Field(max_length=200)  # stable across retries (e-mail Message-ID)
     status: str = Field(
         default="pending", max_length=16, sa_column_kwargs=_server_default("'pending'")
     )  # pending|sent|failed
@@ -152,7 +167,6 @@ class DeliveryRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     claimed_by: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    digest_key: str | None = Field(default=None, max_length=200, index=True)
 
 
 class NoticeRow(SQLModel, table=True):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from xml.sax.saxutils import escape
+
+# Recent news: items older than the configured max_age (3 days) are stored but raise no alert.
+PUBLISHED = (datetime.now(UTC) - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,7 @@ def rss(title: str, entries: list[Entry]) -> bytes:
     items = "".join(
         f"<item><guid>{escape(e.guid)}</guid><title>{escape(e.title)}</title>"
         f"<link>{escape(e.link)}</link><description>{escape(e.summary)}</description>"
-        f"<pubDate>Fri, 27 Nov 2026 08:00:00 GMT</pubDate></item>"
+        f"<pubDate>{format_datetime(PUBLISHED, usegmt=True)}</pubDate></item>"
         for e in entries
     )
     return (

@@ -13,7 +13,7 @@ from support.smtp import SmtpSink
 from support.webhook import WebhookReceiver
 
 from tests.e2e.conftest import run_cli
-from tests.e2e.feeds import ARMS_1, ARMS_2, ARMS_3, ARMS_NEW, QUIET, RULES_YAML, Entry, rss
+from tests.e2e.feeds import ARMS_1, ARMS_2, ARMS_3, ARMS_NEW, PUBLISHED, QUIET, RULES_YAML, Entry, rss
 
 BROKEN_XML = b'<?xml version="1.0"?>\n<rss version="2.0"><<<>>>&&&'
 
@@ -81,28 +81,24 @@ def test_alerts_once_per_item_and_channel_and_survive_smtp_outage(
     # both rules reach the `analysts` mail channel: one by its tag, one by having no tags
     mails = smtp.wait_for(3)
     subjects = sorted(mail.subject for mail in mails)
-    assert subjects == [
-        "[HIGH] North Korea–Russia arms transfers: Kremlin denies taking North Korean missiles "
-        "for the war",  # feed titles are HTML: the <b> tags are dropped, never interpreted
-        "[HIGH] North Korea–Russia arms transfers: North Korean artillery shells reach Russian front, officials say",
-        "[MEDIUM] Iranian drones for Russia: Iranian-designed drones launched from Russia-held territory",
+    assert subjects == [  # the headline first
+        "Iranian-designed drones launched from Russia-held territory — MEDIUM",
+        "Kremlin denies taking North Korean missiles for the war — HIGH",  # feed titles are HTML: <b> dropped
+        "North Korean artillery shells reach Russian front, officials say — HIGH",
     ]
     body = next(m for m in mails if "artillery" in m.subject).text()
     for expected in (
         "https://example.org/wire/1",
-        "Feed: Wire",
-        "Published: 2026-11-27 08:00 UTC",
-        "artillery",
-        "<mark>",
+        f"Wire · {PUBLISHED:%Y-%m-%d %H:%M} UTC",
+        "North Korea–Russia arms transfers",
+        "dprk-russia-arms",
+        "<mark>artillery</mark> <mark>shells</mark>",  # in the summary, marked from the stored spans
+        "Reported by 1 outlet: Wire",
     ):
         assert expected in body
     hooks = webhook.wait_for(3)
     assert len(hooks) == 3
-    assert sorted(hook["title"].split(":")[0] for hook in hooks) == [
-        "[HIGH] North Korea–Russia arms transfers",
-        "[HIGH] North Korea–Russia arms transfers",
-        "[MEDIUM] Iranian drones for Russia",
-    ]
+    assert sorted(hook["title"].rsplit(" — ", 1)[1] for hook in hooks) == ["HIGH", "HIGH", "MEDIUM"]
 
     second = run_cli("once", "--config", str(config), cwd=tmp_path)
     assert second.returncode == 0, second.stderr

@@ -32,7 +32,7 @@ COPY_B = Entry(
 )
 
 
-def test_one_story_alerts_once_and_counts_its_outlets(
+def test_one_story_alerts_once_then_one_threaded_update_at_three_outlets(
     tmp_path: Path,
     feed_server: FeedServer,
     smtp: SmtpSink,
@@ -70,8 +70,16 @@ notify:
     later = run_cli("once", "--config", str(config), cwd=tmp_path)
     assert later.returncode == 0, later.stderr
     assert "Outlet A: ok, 1 items, 1 new, 1 new hits" in later.stdout
-    assert "alerts: 0 sent" in later.stdout, "later reports of the story do not alert again"
-    assert len(smtp.messages) == 1
+    assert "alerts: 1 sent" in later.stdout, "three outlets: one update, threaded under the first"
+    first, update = smtp.wait_for(2)
+    assert update.subject.startswith("Re: ") and update.subject.endswith("— now reported by 3 outlets")
+    assert first.message["Message-ID"].endswith("@sanctions-monitor>")
+    assert update.message["In-Reply-To"] == first.message["Message-ID"]
+    assert update.message["References"] == first.message["Message-ID"]
+    assert len(update.message.get_all("Message-ID")) == 1
+    assert "Reported by 3 outlets: Wire, Outlet A, Outlet B" in update.text()
+    again = run_cli("once", "--config", str(config), cwd=tmp_path)
+    assert "alerts: 0 sent" in again.stdout and len(smtp.messages) == 2
 
     shown = json.loads(run_cli("hits", "--format", "json", "--config", str(config), cwd=tmp_path).stdout)
     assert len(shown) == 1

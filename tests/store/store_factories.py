@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -12,14 +12,17 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from monitor.store import PollOutcome
-from monitor.types import FeedSpec, Item, RuleMatch, Severity, Span
+from monitor.saving import AlertRouting, SaveResult, save_and_queue
+from monitor.store import PollOutcome, Store
+from monitor.store.items import DEFAULT_STORY_WINDOW
+from monitor.stories import StoryKey
+from monitor.types import ChannelSpec, FeedSpec, Item, RuleMatch, Severity, Span
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = "postgres@127.0.0.1:5432"
 PG_ADMIN_DSN = f"postgresql://{PG_SERVER}/postgres"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-TABLES = ("deliveries", "hits", "item_bands", "items", "stories", "feeds", "notices")
+TABLES = ("deliveries", "routed_hits", "hits", "item_bands", "items", "stories", "feeds", "notices")
 
 
 def at(seconds: float) -> datetime:
@@ -115,3 +118,27 @@ def poll(status: str, now: datetime, **changes: object) -> PollOutcome:
     }
     values.update(changes)
     return PollOutcome(**values)  # type: ignore[arg-type]
+
+
+def save(
+    store: Store,
+    feed_id: int,
+    items: Sequence[Item],
+    matches: Mapping[str, Sequence[RuleMatch]],
+    route: Callable[[RuleMatch], Sequence[str]],
+    now: datetime,
+    *,
+    story_keys: Mapping[str, StoryKey] | None = None,
+    story_window: timedelta = DEFAULT_STORY_WINDOW,
+    max_age: timedelta = timedelta(days=36_500),
+) -> SaveResult:
+    """Save through the pipeline's store step with channels named after what ``route`` returns:
+    ``by_notify`` gives a channel per notify tag (taking the rules with that tag), any other
+    route a channel per name that takes every rule."""
+    names = sorted({name for found in matches.values() for m in found for name in route(m)})
+    tagged = route is by_notify
+    channels = tuple(ChannelSpec(name=name, url="", tags=(name,) if tagged else ()) for name in names)
+    routing = AlertRouting(channels, max_age=max_age)
+    return save_and_queue(
+        store, feed_id, items, matches, now, routing, story_keys=story_keys, story_window=story_window
+    )

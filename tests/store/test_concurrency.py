@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from store_factories import REPO_ROOT, T0, by_notify, feed, item, match
+from store_factories import REPO_ROOT, T0, by_notify, feed, item, match, save
 
 from monitor.store import Store
 
@@ -94,7 +94,7 @@ def test_processes_never_claim_the_same_delivery_on_postgresql(clean_pg_url: str
         store.sync_feeds([feed(1)], T0)
         feed_id = store.claim_feeds(T0, "setup", 60, 1)[0].id
         matches = {f"k{n}": [match("arms", notify=("ops", "mail", "slack"))] for n in range(80)}
-        store.save_items(feed_id, [item(key) for key in matches], matches, by_notify, T0)
+        save(store, feed_id, [item(key) for key in matches], matches, by_notify, T0)
         expected = {d.delivery_id for d in store.list_deliveries(limit=1000)}
     assert len(expected) == 240
     _assert_partition(_race_processes(clean_pg_url, "deliveries"), expected)
@@ -128,10 +128,10 @@ def test_concurrent_saves_of_one_batch_store_it_once(store_url: str) -> None:
         batch = [item(f"k{n}") for n in range(60)]
         matches = {i.key: [match("arms", notify=("ops", "mail"))] for i in batch}
 
-        def save(n: int) -> list[int]:
-            return list(stores[n].save_items(feed_id, batch, matches, by_notify, T0).hit_ids)
+        def save_batch(n: int) -> list[int]:
+            return list(save(stores[n], feed_id, batch, matches, by_notify, T0).hit_ids)
 
-        _assert_partition(_race_threads(save), {h.hit_id for h in stores[0].list_hits()})
+        _assert_partition(_race_threads(save_batch), {h.hit_id for h in stores[0].list_hits()})
         assert len(stores[0].list_hits()) == 60
         assert stores[0].pending_count() == 120
         assert stores[0].list_feeds()[0].item_count == 60

@@ -10,7 +10,7 @@ from typing import Any
 
 import feedparser
 import pytest
-from store_factories import T0, by_notify, match
+from store_factories import T0, by_notify, match, save
 
 from monitor.store import HitView, Store
 from monitor.stories import StoryKey, same_story, story_key
@@ -59,7 +59,7 @@ def test_real_news_feeds_round_trip(store: Store) -> None:
         unique: dict[str, Item] = {}  # feeds repeat ids; the store keeps the first copy
         for item in items:
             unique.setdefault(item.key, item)
-        result = store.save_items(ids[f"file://{path.name}"], items, {}, by_notify, T0)
+        result = save(store, ids[f"file://{path.name}"], items, {}, by_notify, T0)
         assert result.new_items == len(unique)
         assert store.known_item_keys(ids[f"file://{path.name}"], [i.key for i in items]) == {i.key for i in items}
         expected.extend(unique.values())
@@ -81,7 +81,7 @@ def test_real_news_feeds_group_into_stories(store: Store) -> None:
                 story_keys[entry.key] = story_key(entry.title, entry.summary, entry.link)
                 keys.setdefault((path.name, entry.title, entry.link), story_keys[entry.key])
         matches = {entry.key: [match("all", notify=("ops",))] for entry in items}
-        store.save_items(ids[f"file://{path.name}"], items, matches, by_notify, T0, story_keys=story_keys)
+        save(store, ids[f"file://{path.name}"], items, matches, by_notify, T0, story_keys=story_keys)
     hits = store.list_hits(limit=100_000, include_suppressed=True)
     members: dict[int, list[HitView]] = defaultdict(list)
     for hit in hits:

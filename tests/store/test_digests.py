@@ -6,7 +6,7 @@ import threading
 from datetime import datetime
 
 import pytest
-from store_factories import T0, at, by_notify, feed, item, match
+from store_factories import T0, at, by_notify, feed, item, match, save
 
 from monitor.store import Store
 from monitor.types import Severity
@@ -29,7 +29,7 @@ def queue(
     channels: tuple[str, ...] = ("digest",),
 ) -> None:
     matches = {key: [match("arms", severity, notify=channels)] for key in keys}
-    store.save_items(feed_id, [item(key) for key in keys], matches, by_notify, now)
+    save(store, feed_id, [item(key) for key in keys], matches, by_notify, now)
 
 
 def statuses(store: Store) -> list[tuple[str, int]]:

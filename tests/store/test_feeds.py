@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from store_factories import T0, at, by_notify, feed, item, poll
+from store_factories import T0, at, by_notify, feed, item, poll, save
 
 from monitor.store import Store
 from monitor.types import ConditionalState, FeedSpec
@@ -24,7 +24,7 @@ def test_sync_inserts_new_feeds_due_now(store: Store) -> None:
 def test_sync_updates_and_deactivates_but_keeps_history(store: Store) -> None:
     store.sync_feeds([feed(1), feed(2)], T0)
     job = store.claim_feeds(T0, "w", 60, 10)[0]
-    store.save_items(job.id, [item("a")], {}, by_notify, T0)
+    save(store, job.id, [item("a")], {}, by_notify, T0)
 
     store.sync_feeds([FeedSpec(feed(1).url, "Renamed", 60, ("new",))], at(10))
     views = {v.url: v for v in store.list_feeds()}
@@ -161,8 +161,8 @@ def test_known_item_keys_only_reports_this_feeds_stored_keys(store: Store) -> No
     store.sync_feeds([feed(1), feed(2)], T0)
     first, second = store.claim_feeds(T0, "w", 60, 2)
     long_key = "guid-" + "x" * 10_000  # feed-controlled: must not break the unique index
-    store.save_items(first.id, [item("a"), item(long_key)], {}, by_notify, T0)
-    store.save_items(second.id, [item("b")], {}, by_notify, T0)
+    save(store, first.id, [item("a"), item(long_key)], {}, by_notify, T0)
+    save(store, second.id, [item("b")], {}, by_notify, T0)
     assert store.known_item_keys(first.id, ["a", "b", long_key, "zzz"]) == {"a", long_key}
     many = [f"k{n}" for n in range(1300)]
     assert store.known_item_keys(first.id, many) == set()

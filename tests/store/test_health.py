@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from store_factories import T0, at, by_notify, feed, item
+from store_factories import T0, at, by_notify, feed, item, save
 
 from monitor.store import Store
 
@@ -18,7 +18,7 @@ def feed_ids(store: Store) -> list[int]:
 def arrive(store: Store, feed_id: int, seconds: float, count: int = 1) -> None:
     """`count` new items fetched by one poll at T0 + seconds."""
     keys = [f"{feed_id}-{seconds}-{n}" for n in range(count)]
-    store.save_items(feed_id, [item(key) for key in keys], {}, by_notify, at(seconds))
+    save(store, feed_id, [item(key) for key in keys], {}, by_notify, at(seconds))
 
 
 def test_health_state_is_stored_and_shown(store: Store, feed_ids: list[int]) -> None:

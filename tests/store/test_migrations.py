@@ -13,15 +13,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import require_postgres
 from sqlmodel import SQLModel
-from store_factories import T0, by_notify, feed, item, match, temporary_pg_database
+from store_factories import T0, by_notify, feed, item, match, save, temporary_pg_database
 
 import monitor.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from monitor.store import Store, StoreUnavailableError
 from monitor.store.db import alembic_config
 from monitor.stories import story_key
 
-HEAD = "0004"
-EXPECTED_TABLES = {"feeds", "stories", "items", "item_bands", "hits", "deliveries", "notices", "alembic_version"}
+HEAD = "0005"
+EXPECTED_TABLES = {
+    "feeds", "stories", "items", "item_bands", "hits", "routed_hits", "deliveries", "notices", "alembic_version"
+}  # fmt: skip
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -147,7 +149,7 @@ def test_upgrade_from_0001_keeps_data_and_opens_old_stories(empty_url: str) -> N
         store.sync_feeds([feed(1)], T0)
         feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
         entry = item("a")
-        result = store.save_items(
+        result = save(store,
             feed_id, [entry], {"a": [match()]}, by_notify, T0, story_keys={"a": story_key(entry.title, "", entry.link)}
         )
         assert result.new_deliveries == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from store_factories import T0, at, by_notify, feed, item, match
+from store_factories import T0, at, by_notify, feed, item, match, save
 
 from monitor.store import Store
 from monitor.types import Severity
@@ -14,29 +14,33 @@ def hit_id(store: Store) -> int:
     store.sync_feeds([feed(1)], T0)
     feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
     matches = {"a": [match("arms", notify=("ops", "mail"))]}
-    return store.save_items(feed_id, [item("a")], matches, by_notify, T0).hit_ids[0]
+    return save(store, feed_id, [item("a")], matches, by_notify, T0).hit_ids[0]
 
 
-def test_claim_builds_the_alert_from_hit_item_and_feed(store: Store, hit_id: int) -> None:
+def test_claim_builds_the_story_message_from_hits_items_and_feeds(store: Store, hit_id: int) -> None:
     jobs = store.claim_deliveries(T0, "sender", 30, 10)
     assert sorted(job.channel for job in jobs) == ["mail", "ops"]
     alert = jobs[0].alert
-    assert (alert.hit_id, alert.rule_id, alert.rule_title, alert.severity) == (
-        hit_id,
-        "arms",
-        "Rule arms",
-        Severity.HIGH,
-    )
-    assert (alert.item_title, alert.link, alert.feed_name, alert.published) == (
+    assert (alert.event, alert.is_update, alert.severity, alert.thread_id) == ("first", False, Severity.HIGH, None)
+    assert (alert.headline, alert.link, alert.feed_name, alert.published, alert.first_seen) == (
         "Shipment seized at port",
         "https://news.example/a",
         "Feed 1",
         T0,
+        T0,
     )
-    assert alert.matched == ("shipment", "seized")
-    assert alert.snippet == "«Shipment» «seized» at port"
-    assert [s.text for s in alert.spans] == ["Shipment", "seized"]
+    assert alert.summary == "summary of a"
+    assert [s.text for s in alert.summary_spans] == ["seized"]  # as stored; rendering checks offsets
+    (rule,) = alert.rules
+    assert (rule.rule_id, rule.rule_title, rule.severity) == ("arms", "Rule arms", Severity.HIGH)
+    assert rule.feed_name == "Feed 1"
+    assert rule.matched == ("shipment", "seized")
+    assert rule.snippet == "«Shipment» «seized» at port"
+    assert alert.outlets == ("Feed 1",)
+    assert alert.message_id.startswith("<") and alert.message_id.endswith("@sanctions-monitor>")
     assert jobs[0].attempts == 0
+    again = store.claim_deliveries(at(60), "other", 30, 10)
+    assert {job.alert.message_id for job in again} == {job.alert.message_id for job in jobs}
 
 
 def test_lease_hides_claimed_deliveries_until_expiry(store: Store, hit_id: int) -> None:

@@ -12,7 +12,7 @@ from typing import TypeVar
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
-from store_factories import PG_ADMIN_DSN, T0, at, by_notify, feed, item, match
+from store_factories import PG_ADMIN_DSN, T0, at, by_notify, feed, item, match, save
 
 from monitor.store import SaveResult, Store, StoreUnavailableError
 from monitor.types import RuleMatch
@@ -82,7 +82,7 @@ def _retry_once(call: Callable[[], T]) -> T:
 
 
 def _save(store: Store, feed_id: int, key: str, route: Callable[[RuleMatch], Sequence[str]] = by_notify) -> SaveResult:
-    return store.save_items(feed_id, [item(key)], {key: [match()]}, route, at(10))
+    return save(store, feed_id, [item(key)], {key: [match()]}, route, at(10))
 
 
 def _feed_id(store: Store) -> int:

@@ -1,4 +1,4 @@
-"""Stories in save_items: one story per event across feeds, one alert per rule per story."""
+"""Stories when saving: one story per event across feeds, one message per story and channel, bounded updates."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 from store_factories import T0, at, by_notify, feed, item, match
+from store_factories import save as store_save
 
-from monitor.store import SaveResult, Store
+from monitor.saving import AlertRouting, SaveResult, save_and_queue
+from monitor.store import Store
 from monitor.stories import StoryKey, story_key
-from monitor.types import Item
+from monitor.types import ChannelSpec, Item, Severity
 
 DAY = 24 * 3600.0
 EVENT = "Coast guard seizes tanker carrying sanctioned crude oil near Strait of Hormuz"
@@ -46,7 +48,7 @@ def save(
 ) -> SaveResult:
     matches = {entry.key: [match(rule) for rule in rules] for entry in entries}
     keys = {entry.key: keyed(entry) for entry in entries}
-    return store.save_items(feed_id, entries, matches, by_notify, now, story_keys=keys, **options)  # type: ignore[arg-type]
+    return store_save(store, feed_id, entries, matches, by_notify, now, story_keys=keys, **options)  # type: ignore[arg-type]
 
 
 def all_hits(store: Store) -> list[tuple[int | None, bool, int]]:
@@ -87,8 +89,8 @@ def test_shared_band_without_similar_text_is_not_a_story(store: Store, feed_ids:
     for n, title in enumerate((EVENT, OTHER_EVENT)):
         entry = news(f"k{n}", title=title)
         colliding = StoryKey(None, keyed(entry).signature, ("tcollision",))
-        store.save_items(
-            feed_ids[n], [entry], {entry.key: [match()]}, by_notify, at(n), story_keys={entry.key: colliding}
+        store_save(
+            store, feed_ids[n], [entry], {entry.key: [match()]}, by_notify, at(n), story_keys={entry.key: colliding}
         )
     first, second = all_hits(store)
     assert first[0] != second[0]
@@ -118,23 +120,63 @@ def test_text_matches_look_at_items_fetched_within_the_window(store: Store, feed
     assert len({stories[0], stories[3], stories[4]}) == 3
 
 
-def test_realert_on_new_source_alerts_once_per_new_feed(store: Store, feed_ids: list[int]) -> None:
-    def loud(rule_id: str) -> bool:
-        return rule_id == "arms"
-
-    save(store, feed_ids[0], [news("a")], T0, realert_on_new_source=loud)
-    second = save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(60), realert_on_new_source=loud)
-    again = save(store, feed_ids[1], [news("c")], at(120), realert_on_new_source=loud)
-    assert (second.new_deliveries, second.suppressed_hits) == (1, 0)
-    assert (again.new_deliveries, again.suppressed_hits) == (0, 1)
-    assert [(shown, corroboration) for _, shown, corroboration in all_hits(store)] == [(True, 2), (True, 2), (False, 1)]
+def send_all(store: Store, now: datetime) -> list[str]:
+    """Claim and mark sent every due message; their events, in order."""
+    jobs = store.claim_deliveries(now, "sender", 30, 100)
+    for job in jobs:
+        store.mark_sent(job.delivery_id, now)
+    return [job.alert.event for job in jobs]
 
 
-def test_each_rule_alerts_once_per_story(store: Store, feed_ids: list[int]) -> None:
+def test_corroboration_updates_once_per_threshold_after_the_first_message(store: Store, feed_ids: list[int]) -> None:
+    save(store, feed_ids[0], [news("a")], T0)
+    save(store, feed_ids[1], [news("b", title=EVENT_REWORDED)], at(30))  # before the send: joins it
+    assert send_all(store, at(40)) == ["first"]
+    third = save(store, feed_ids[2], [news("c")], at(60))
+    again = save(store, feed_ids[2], [news("c2")], at(70))  # the same outlet again: no new count
+    assert (third.new_deliveries, again.new_deliveries) == (1, 0)
+    (update,) = store.claim_deliveries(at(80), "sender", 30, 10)
+    assert (update.alert.event, update.alert.is_update) == ("outlets:3", True)
+    assert update.alert.thread_id is not None and update.alert.thread_id != update.alert.message_id
+    assert update.alert.outlets == ("Feed 1", "Feed 2", "Feed 3")
+    store.mark_sent(update.delivery_id, at(80))
+    queued = [save(store, feed_ids[n], [news(f"k{n}")], at(100 + n)).new_deliveries for n in range(3, 12)]
+    assert queued == [0] * 6 + [1, 0, 0]  # the tenth outlet crosses the next threshold
+    assert send_all(store, at(200)) == ["outlets:10"]
+
+
+def test_a_more_severe_rule_after_the_first_message_sends_one_update(store: Store, feed_ids: list[int]) -> None:
+    low = {"a": [match("watch", severity=Severity.LOW)]}
+    keys = {"a": keyed(news("a"))}
+    store_save(store, feed_ids[0], [news("a")], low, by_notify, T0, story_keys=keys)
+    assert send_all(store, at(1)) == ["first"]
+    severe = {"b": [match("arms", severity=Severity.HIGH)], "c": [match("oil", severity=Severity.HIGH)]}
+    keys = {"b": keyed(news("b")), "c": keyed(news("c"))}
+    result = store_save(store, feed_ids[1], [news("b"), news("c")], severe, by_notify, at(2), story_keys=keys)
+    assert result.new_deliveries == 1
+    (update,) = store.claim_deliveries(at(3), "sender", 30, 10)
+    assert update.alert.event == "severity:high"
+    assert [rule.rule_id for rule in update.alert.rules] == ["arms", "oil", "watch"]
+
+
+def test_channels_without_updates_hear_of_a_story_once(store: Store, feed_ids: list[int]) -> None:
+    quiet = AlertRouting((ChannelSpec("ops", "", updates=frozenset()),))
+    for n in range(4):
+        entry = news(f"k{n}")
+        save_and_queue(
+            store, feed_ids[n], [entry], {entry.key: [match()]}, at(n), quiet, story_keys={entry.key: keyed(entry)}
+        )
+        send_all(store, at(n))
+    assert [d.event for d in store.list_deliveries()] == ["first"]
+
+
+def test_each_rule_joins_the_story_message(store: Store, feed_ids: list[int]) -> None:
     save(store, feed_ids[0], [news("a")], T0, rules=("arms",))
     mixed = save(store, feed_ids[1], [news("b")], at(60), rules=("arms", "oil"))
-    assert (mixed.new_hits, mixed.suppressed_hits, mixed.new_deliveries) == (2, 1, 1)
+    assert (mixed.new_hits, mixed.suppressed_hits, mixed.new_deliveries) == (2, 1, 0)
     assert {(h.rule_id, h.corroboration) for h in store.list_hits()} == {("arms", 2), ("oil", 1)}
+    (job,) = store.claim_deliveries(at(61), "sender", 30, 10)
+    assert [rule.rule_id for rule in job.alert.rules] == ["arms", "oil"]
 
 
 def test_one_batch_with_two_copies_of_a_story(store: Store, feed_ids: list[int]) -> None:
@@ -146,24 +188,25 @@ def test_one_batch_with_two_copies_of_a_story(store: Store, feed_ids: list[int])
     assert [(h.item_title, h.also_reported_by) for h in shown] == [(EVENT, ())]  # first saved
 
 
-def test_items_without_story_keys_behave_as_before(store: Store, feed_ids: list[int]) -> None:
+def test_items_without_story_keys_are_stories_of_their_own(store: Store, feed_ids: list[int]) -> None:
     for n in range(2):
         entry = news(f"k{n}", link="https://wire.example/one")
-        result = store.save_items(feed_ids[n], [entry], {entry.key: [match()]}, by_notify, T0)
+        result = store_save(store, feed_ids[n], [entry], {entry.key: [match()]}, by_notify, T0)
         assert (result.new_deliveries, result.suppressed_hits) == (1, 0)
-    assert [(story, shown) for story, shown, _ in all_hits(store)] == [(None, True)] * 2
+    stories = [story for story, _, _ in all_hits(store)]
+    assert len(set(stories)) == 2 and None not in stories  # each a story of its own
 
 
 def test_resaving_and_new_rules_on_stored_items_keep_their_story(store: Store, feed_ids: list[int]) -> None:
     save(store, feed_ids[0], [news("a")], T0)
     save(store, feed_ids[1], [news("b")], at(60))
     again = save(store, feed_ids[1], [news("b")], at(120), rules=("arms", "oil"))
-    assert (again.new_items, again.new_hits, again.new_deliveries) == (0, 1, 1)
+    assert (again.new_items, again.new_hits, again.new_deliveries) == (0, 1, 0)
     stories = {hit.story_id for hit in store.list_hits(include_suppressed=True)}
     assert len(stories) == 1 and None not in stories
 
 
-def test_alerts_carry_story_and_at_most_ten_other_outlets(store: Store, feed_ids: list[int]) -> None:
+def test_messages_carry_every_outlet_and_hits_at_most_ten_others(store: Store, feed_ids: list[int]) -> None:
     link = "https://wire.example/everywhere"
     for n in reversed(range(12)):  # Feed 12 first: it is the one that alerts
         save(store, feed_ids[n], [news(f"k{n}", link=link)], at(12 - n))
@@ -171,7 +214,7 @@ def test_alerts_carry_story_and_at_most_ten_other_outlets(store: Store, feed_ids
     assert len(jobs) == 1
     alert = jobs[0].alert
     assert alert.feed_name == "Feed 12" and alert.story_id is not None
+    assert alert.outlets == tuple(f"Feed {n}" for n in range(12, 0, -1))
     expected = sorted(f"Feed {n}" for n in range(1, 12))[:10]
-    assert list(alert.also_reported_by) == expected
     shown = store.list_hits()
     assert [(h.corroboration, h.also_reported_by) for h in shown] == [(12, tuple(expected))]

@@ -1,0 +1,126 @@
+"""Storage for story alerting: read what the decisions need, write what they decided.
+
+The decisions themselves are pure (monitor.stories.alerting); this module only reads the state
+of the touched stories and writes routed hits and queued messages, inside the save's
+transaction so hits and their messages are stored together or not at all.
+
+Concurrency: every write is ON CONFLICT DO NOTHING on (channel, hit) and (story, channel,
+event), so two workers deciding about the same story at once (PostgreSQL) queue one first
+message per channel, never two.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Iterator
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from monitor.store.db import insert_ignoring_conflicts
+from monitor.store.tables import DeliveryRow, HitRow, ItemRow, RoutedHitRow
+from monitor.types import AlertDecisions, ChannelStory, DeliveryStatus, Severity
+
+_CHUNK = 500
+
+
+def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def channel_states(session: Session, story_ids: Collection[int]) -> dict[tuple[int, str], ChannelStory]:
+    """Per (story, channel) with anything routed or queued: its rules and messages' state."""
+    rules: dict[tuple[int, str], dict[str, Severity]] = {}
+    firsts: dict[tuple[int, str], str] = {}
+    updates: set[tuple[int, str]] = set()
+    for chunk in _chunks(story_ids):
+        routed = (
+            select(col(RoutedHitRow.story_id), col(RoutedHitRow.channel), col(HitRow.rule_id), col(HitRow.severity))
+            .join(HitRow, col(HitRow.id) == col(RoutedHitRow.hit_id))
+            .where(col(RoutedHitRow.story_id).in_(chunk))
+        )
+        for story_id, channel, rule_id, severity in session.exec(routed):
+            rules.setdefault((story_id, channel), {})[rule_id] = Severity(severity)
+        queued = select(
+            col(DeliveryRow.story_id), col(DeliveryRow.channel), col(DeliveryRow.event), col(DeliveryRow.status)
+        ).where(col(DeliveryRow.story_id).in_(chunk))
+        for story_id, channel, event, status in session.exec(queued):
+            if event == "first":
+                firsts[(story_id, channel)] = status
+            elif status == DeliveryStatus.PENDING:
+                updates.add((story_id, channel))
+    return {
+        key: ChannelStory(rules.get(key, {}), firsts.get(key), key in updates)
+        for key in {*rules, *firsts, *updates}
+    }
+
+
+def outlet_counts(
+    session: Session, story_ids: Collection[int], new_item_ids: Collection[int]
+) -> dict[int, tuple[int, int]]:
+    """Distinct outlets (feeds) of each story before and after the items of this save."""
+    new = set(new_item_ids)
+    before: dict[int, set[int]] = {}
+    after: dict[int, set[int]] = {}
+    for chunk in _chunks(story_ids):
+        query = select(col(ItemRow.story_id), col(ItemRow.feed_id), col(ItemRow.id)).where(
+            col(ItemRow.story_id).in_(chunk)
+        )
+        for story_id, feed_id, item_id in session.exec(query):
+            if story_id is None:
+                continue
+            after.setdefault(story_id, set()).add(feed_id)
+            if item_id not in new:
+                before.setdefault(story_id, set()).add(feed_id)
+    return {story_id: (len(before.get(story_id, ())), len(feeds)) for story_id, feeds in after.items()}
+
+
+def new_message_id(story_id: int) -> str:
+    """Globally unique and fixed when queued, so every retry of a message carries the same id."""
+    return f"<{uuid.uuid4().hex}.story{story_id}@sanctions-monitor>"
+
+
+def write_decisions(session: Session, engine: Engine, decisions: AlertDecisions, now: datetime) -> int:
+    """Store routed hits, queue new messages and raise pending ones; returns messages queued."""
+    routed = [
+        {"channel": r.channel, "hit_id": r.hit_id, "story_id": r.story_id, "created_at": now}
+        for r in decisions.routes
+    ]
+    for start in range(0, len(routed), _CHUNK):
+        session.connection().execute(insert_ignoring_conflicts(engine, RoutedHitRow), routed[start : start + _CHUNK])
+    queued = [
+        {
+            "story_id": m.story_id,
+            "channel": m.channel,
+            "event": m.event,
+            "severity": str(m.severity),
+            "message_id": new_message_id(m.story_id),
+            "status": str(DeliveryStatus.PENDING),
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for m in decisions.messages
+    ]
+    count = 0
+    if queued:
+        table = DeliveryRow.__table__  # type: ignore[attr-defined]
+        statement = insert_ignoring_conflicts(engine, DeliveryRow).returning(table.c.id)
+        for start in range(0, len(queued), _CHUNK):
+            count += len(session.connection().execute(statement, queued[start : start + _CHUNK]).all())
+    for (story_id, channel), severity in decisions.raised.items():
+        session.execute(
+            update(DeliveryRow)
+            .where(
+                col(DeliveryRow.story_id) == story_id,
+                col(DeliveryRow.channel) == channel,
+                col(DeliveryRow.status) == str(DeliveryStatus.PENDING),
+            )
+            .values(severity=str(severity))
+            .execution_options(synchronize_session=False)
+        )
+    return count
