@@ -1,0 +1,174 @@
+"""The native webhook channel against real HTTP servers on 127.0.0.1: the body is the document,
+the signature verifies with the receiver documented in docs/alerts.md, failures are reported
+with their status and without the secret, and a trickling server is cut off at the deadline."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
+
+import pytest
+from support.webhook import Reply, TricklingServer, WebhookReceiver
+
+from monitor.alerts.format_json import dumps
+from monitor.alerts.webhook import WebhookSender, is_webhook_url, parse_webhook_url
+from monitor.redact import redact_text, redact_url
+
+SECRET = "s3cr3t+/&é"
+ENCODED_SECRET = "s3cr3t+%2F%26%C3%A9"  # as config will substitute it: percent-encoded
+DOCUMENT: dict[str, object] = {"schema": "sanctions-monitor.story/1", "story": {"id": 7, "title": "Tankers – seized"}}
+
+
+@contextmanager
+def running(reply: Reply | None = None) -> Iterator[WebhookReceiver]:
+    hook = WebhookReceiver(reply)
+    hook.start()
+    try:
+        yield hook
+    finally:
+        hook.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with running() as hook:
+        yield hook
+
+
+def sender_for(receiver: WebhookReceiver, query: str = "", userinfo: str = "") -> WebhookSender:
+    return WebhookSender(parse_webhook_url(f"webhook://{userinfo}127.0.0.1:{receiver.port}/in{query}"), timeout=10)
+
+
+def test_posts_the_document_itself_with_its_headers(receiver: WebhookReceiver) -> None:
+    outcome = sender_for(receiver, "?source=monitor").post(DOCUMENT, "story-7-first")
+    assert outcome.ok and outcome.error is None
+    ((path, headers, body),) = receiver.requests
+    assert path == "/in?source=monitor"
+    assert body == DOCUMENT  # decoded once: no envelope
+    assert receiver.raw_bodies == [dumps(DOCUMENT).encode("ascii")]
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Idempotency-Key"] == "story-7-first"
+    assert headers["X-Sanctions-Monitor-Schema"] == "sanctions-monitor.story/1"
+    assert headers["User-Agent"].startswith("sanctions-monitor/")
+    assert "X-Signature-256" not in headers and "Authorization" not in headers
+
+
+def test_retries_repeat_body_signature_and_key(receiver: WebhookReceiver) -> None:
+    sender = sender_for(receiver, "?secret=abc")
+    receiver.status = 503
+    assert sender.post(DOCUMENT, "k-9").error == 'HTTP 503 Service Unavailable: {"ok": false}'
+    receiver.status = 200
+    assert sender.post(DOCUMENT, "k-9").ok
+    first, second = (headers for _, headers, _ in receiver.requests)
+    assert first["Idempotency-Key"] == second["Idempotency-Key"] == "k-9"
+    assert first["X-Signature-256"] == second["X-Signature-256"]
+    assert receiver.raw_bodies[0] == receiver.raw_bodies[1]
+
+
+def test_basic_auth_from_userinfo(receiver: WebhookReceiver) -> None:
+    assert sender_for(receiver, userinfo="monitor:p%40ss@").post(DOCUMENT, "k").ok
+    ((_, headers, _),) = receiver.requests
+    assert headers["Authorization"] == "Basic " + "bW9uaXRvcjpwQHNz"  # monitor:p@ss
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed() -> None:
+    def redirect(headers: Message, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        return 302, {"location": "https://elsewhere.example/new?token=t0k3n"}, b""
+
+    with running(redirect) as receiver:
+        outcome = sender_for(receiver).post(DOCUMENT, "k")
+        assert not outcome.ok
+        assert outcome.error == (
+            "HTTP 302 Found: redirect to https://elsewhere.example/… not followed; configure the final URL"
+        )
+        assert len(receiver.requests) == 1
+
+
+def test_an_error_answer_is_cleaned_and_never_shows_the_secret_or_password() -> None:
+    def echo(headers: Message, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        # A careless receiver quoting the request URL, a password and the secret back.
+        credential = headers.get("Authorization", "")  # "Basic dTpodW50ZXIy": u:hunter2 in base64
+        text = f"rejected\n\x1b[31m http://u:hunter2@h/x?secret={SECRET} hunter2 {SECRET} {credential} " + "x" * 500
+        return 400, {"content-type": "text/plain"}, text.encode()
+
+    with running(echo) as receiver:
+        sender = sender_for(receiver, f"?secret={ENCODED_SECRET}", userinfo="u:hunter2@")
+        error = str(sender.post(DOCUMENT, "k").error)
+    assert error.startswith("HTTP 400 Bad Request: rejected ")
+    assert " http://h/… [hidden] [hidden] Basic [hidden] xxx" in error
+    assert len(error) < 300
+    for leak in (SECRET, "hunter2", "dTpodW50ZXIy", "\x1b", "\n"):
+        assert leak not in error
+
+
+def test_connection_refused_is_a_failure() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed on leaving: nothing listens there any more
+    sender = WebhookSender(parse_webhook_url(f"webhook://127.0.0.1:{port}/in?secret={ENCODED_SECRET}"), timeout=10)
+    outcome = sender.post(DOCUMENT, "k")
+    assert not outcome.ok and str(outcome.error).startswith("connection failed: ")
+    assert SECRET not in str(outcome.error)
+
+
+def test_webhooks_speaks_tls(receiver: WebhookReceiver) -> None:
+    # The receiver speaks plain http, so the TLS handshake fails: proof that https was used.
+    sender = WebhookSender(parse_webhook_url(f"webhooks://127.0.0.1:{receiver.port}/in"), timeout=10)
+    outcome = sender.post(DOCUMENT, "k")
+    assert not outcome.ok and str(outcome.error).startswith("connection failed: ")
+    assert receiver.requests == []
+
+
+@pytest.mark.timeout(30)
+def test_a_trickling_server_is_cut_off_at_the_deadline_and_its_connection_closed() -> None:
+    with TricklingServer(pace=0.5) as server:
+        sender = WebhookSender(parse_webhook_url(f"webhook://127.0.0.1:{server.port}/in"), timeout=1.0)
+        outcome = sender.post(DOCUMENT, "k")
+        assert server.request_seen.is_set()
+        assert not outcome.ok
+        assert outcome.error == "timeout: no complete answer within the 1 s deadline"
+        assert server.closed.wait(timeout=20), "the client kept the connection open"
+
+
+def test_parsed_target_keeps_secret_and_credentials_out_of_view() -> None:
+    url = f"webhooks://bot:hunter2@Hooks.example:8443/in/box?a=1&secret={ENCODED_SECRET}&b=%20"
+    target = parse_webhook_url(url)
+    assert target.url == "https://Hooks.example:8443/in/box?a=1&b=%20"
+    assert target.secret == SECRET.encode()
+    assert target.auth == ("bot", "hunter2")
+    assert target.endpoint == "webhooks://Hooks.example:8443/in/box"
+    shown = [target.endpoint, repr(target), redact_url(url), redact_text(f"failed: {url}")]
+    for text in shown:
+        assert SECRET not in text and ENCODED_SECRET not in text and "hunter2" not in text
+    assert parse_webhook_url("webhook://h").url == "http://h/"
+    assert parse_webhook_url("webhook://h/x?secret=a+b").secret == b"a+b"  # + is not a space
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("webhook:///path", "has no host"),
+        ("webhook://h:99999/x", "malformed webhook URL: Port out of range"),
+        ("webhook://h/x?secret=", "has an empty secret="),
+        ("webhook://h/x?secret=a&secret=b", "gives secret= more than once"),
+        ("webhook://h/x?secret=ab#cd", "contains '#': percent-encode it as %23"),
+        ("https://h/x", "not a webhook URL"),
+    ],
+)
+def test_malformed_urls_are_refused_without_echoing_the_secret(url: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)) as info:
+        parse_webhook_url(url)
+    assert "secret=a" not in str(info.value)
+
+
+def test_schemes_and_kind() -> None:
+    assert is_webhook_url("webhook://h/x") and is_webhook_url("WEBHOOKS://h/x")
+    assert not is_webhook_url("json://h/x") and not is_webhook_url("webhook")
+
+
+def test_an_unusable_idempotency_key_is_a_caller_error(receiver: WebhookReceiver) -> None:
+    with pytest.raises(ValueError, match="idempotency key"):
+        sender_for(receiver).post(DOCUMENT, "two\nlines")
+    assert receiver.requests == []
