@@ -4,22 +4,53 @@ with their status and without the secret, and a trickling server is cut off at t
 
 from __future__ import annotations
 
+import json
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import Message
+from pathlib import Path
 
+import httpx
 import pytest
 from support.webhook import Reply, TricklingServer, WebhookReceiver
 
 from monitor.alerts.format_json import dumps
-from monitor.alerts.webhook import WebhookSender, is_webhook_url, parse_webhook_url
+from monitor.alerts.webhook import WebhookSender, is_webhook_url, parse_webhook_url, sign
 from monitor.redact import redact_text, redact_url
 
+REPO = Path(__file__).resolve().parents[1]
 SECRET = "s3cr3t+/&é"
 ENCODED_SECRET = "s3cr3t+%2F%26%C3%A9"  # as config will substitute it: percent-encoded
 DOCUMENT: dict[str, object] = {"schema": "sanctions-monitor.story/1", "story": {"id": 7, "title": "Tankers – seized"}}
+
+Verifier = Callable[[bytes, bytes, str], bool]
+
+
+def documented_verifier() -> Verifier:
+    """The verifier exactly as docs/alerts.md prints it, so the docs and this test cannot drift."""
+    section = (REPO / "docs" / "alerts.md").read_text(encoding="utf-8").split("## Webhook channel", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match is not None, "docs/alerts.md: no python block in the Webhook channel section"
+    code = match.group(1)
+    assert "compare_digest" in code and len(code.strip().splitlines()) <= 5
+    namespace: dict[str, object] = {}
+    exec(code, namespace)  # noqa: S102 - our own documentation, the point of the test
+    verify = namespace["verify"]
+    assert callable(verify)
+    return verify  # type: ignore[return-value]
+
+
+def verifying_reply(secret: bytes) -> Reply:
+    verify = documented_verifier()
+
+    def reply(headers: Message, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        if verify(secret, raw, headers.get("X-Signature-256", "")):
+            return 204, {}, b""
+        return 401, {"content-type": "text/plain"}, b"bad signature"
+
+    return reply
 
 
 @contextmanager
@@ -54,6 +85,35 @@ def test_posts_the_document_itself_with_its_headers(receiver: WebhookReceiver) -
     assert headers["X-Sanctions-Monitor-Schema"] == "sanctions-monitor.story/1"
     assert headers["User-Agent"].startswith("sanctions-monitor/")
     assert "X-Signature-256" not in headers and "Authorization" not in headers
+
+
+def test_signed_post_is_accepted_by_the_documented_receiver() -> None:
+    with running(verifying_reply(SECRET.encode())) as receiver:
+        outcome = sender_for(receiver, f"?secret={ENCODED_SECRET}&x=1").post(DOCUMENT, "k-1")
+        assert outcome.ok, outcome.error
+        ((path, headers, _),) = receiver.requests
+        assert path == "/in?x=1"  # secret= is not posted
+        assert headers["X-Signature-256"] == sign(SECRET.encode(), receiver.raw_bodies[0])
+
+
+def test_wrong_signature_and_tampered_body_are_rejected_by_the_documented_receiver() -> None:
+    with running(verifying_reply(SECRET.encode())) as receiver:
+        wrong = sender_for(receiver, "?secret=not-the-secret").post(DOCUMENT, "k-1")
+        assert not wrong.ok and wrong.error == "HTTP 401 Unauthorized: bad signature"
+        unsigned = sender_for(receiver).post(DOCUMENT, "k-2")
+        assert not unsigned.ok and "HTTP 401" in str(unsigned.error)
+
+        body = dumps(DOCUMENT).encode("ascii")
+        tampered = body.replace(b"seized", b"cleared")
+        signature = sign(SECRET.encode(), body)
+        answer = httpx.post(receiver.url("/in"), content=tampered, headers=signed(signature), trust_env=False)
+        assert answer.status_code == 401
+        genuine = httpx.post(receiver.url("/in"), content=body, headers=signed(signature), trust_env=False)
+        assert genuine.status_code == 204
+
+
+def signed(signature: str) -> dict[str, str]:
+    return {"X-Signature-256": signature, "Content-Type": "application/json"}
 
 
 def test_retries_repeat_body_signature_and_key(receiver: WebhookReceiver) -> None:
@@ -172,3 +232,12 @@ def test_an_unusable_idempotency_key_is_a_caller_error(receiver: WebhookReceiver
     with pytest.raises(ValueError, match="idempotency key"):
         sender_for(receiver).post(DOCUMENT, "two\nlines")
     assert receiver.requests == []
+
+
+def test_documented_verifier_matches_sign() -> None:
+    verify = documented_verifier()
+    body = json.dumps(DOCUMENT).encode()
+    assert verify(b"k", body, sign(b"k", body))
+    assert not verify(b"k", body, sign(b"other", body))
+    assert not verify(b"k", body, "")
+    assert not verify(b"k", body, "sha256=é")  # a non-ASCII header is refused, not an error
