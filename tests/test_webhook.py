@@ -17,7 +17,9 @@ import pytest
 from support.webhook import Reply, TricklingServer, WebhookReceiver
 
 from monitor.alerts.format_json import dumps
+from monitor.alerts.formats import ChannelKind, channel_kind
 from monitor.alerts.webhook import WebhookSender, is_webhook_url, parse_webhook_url, sign
+from monitor.config import ConfigError, load_settings
 from monitor.redact import redact_text, redact_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -226,12 +228,30 @@ def test_malformed_urls_are_refused_without_echoing_the_secret(url: str, problem
 def test_schemes_and_kind() -> None:
     assert is_webhook_url("webhook://h/x") and is_webhook_url("WEBHOOKS://h/x")
     assert not is_webhook_url("json://h/x") and not is_webhook_url("webhook")
+    assert channel_kind("webhooks://h/x") is ChannelKind.JSON
 
 
 def test_an_unusable_idempotency_key_is_a_caller_error(receiver: WebhookReceiver) -> None:
     with pytest.raises(ValueError, match="idempotency key"):
         sender_for(receiver).post(DOCUMENT, "two\nlines")
     assert receiver.requests == []
+
+
+def test_config_accepts_webhook_channels_with_a_secret_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text("notify:\n  - name: cases\n    url: webhooks://h.example/in?secret=${HOOK_SECRET}\n")
+    (channel,) = load_settings(path, {"HOOK_SECRET": "abc"}).channels
+    assert parse_webhook_url(channel.url).secret == b"abc"
+
+
+def test_config_rejects_a_malformed_webhook_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text("interval: 5m\nnotify:\n  - url: webhook://h.example/in?secret=${HOOK_SECRET}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {"HOOK_SECRET": "ab#cd"})
+    assert str(info.value) == (
+        f"{path}:3: notify.0.url: webhook URL 'webhook://h.example/…' contains '#': percent-encode it as %23"
+    )
 
 
 def test_documented_verifier_matches_sign() -> None:
