@@ -282,8 +282,6 @@ def _default_feed_name(url: str, taken: set[str]) -> str:
 
 
 def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> list[tuple[ChannelSpec, float | None]]:
-    import apprise  # imported here: Apprise loads its plugins on import, only needed with channels
-
     channels: list[tuple[ChannelSpec, float | None]] = []
     names: set[str] = set()
     for index, channel in enumerate(model.notify):
@@ -292,8 +290,9 @@ def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> 
             problems.append(f"{where}: give exactly one of 'url' or 'config'")
             continue
         target = channel.url or channel.config or ""
-        if channel.url is not None and apprise.Apprise.instantiate(channel.url) is None:
-            problems.append(f"{where}.url: Apprise does not accept {redact_url(channel.url)!r}")
+        url_problem = _channel_url_problem(channel.url) if channel.url is not None else None
+        if url_problem is not None:
+            problems.append(f"{where}.url: {url_problem}")
             continue
         if channel.config is not None and not Path(channel.config).is_file():
             problems.append(f"{where}.config: no such Apprise config file {channel.config!r}")
@@ -318,6 +317,25 @@ def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> 
         )
         channels.append((spec, channel.min_interval))
     return channels
+
+
+def _channel_url_problem(url: str) -> str | None:
+    """Why no sender can take ``url``, or None; never echoes a secret. webhook:// URLs are ours
+    (monitor.alerts.webhook), every other scheme is Apprise's."""
+    # Imported here: the alerts package loads Apprise and its plugins, only needed with channels.
+    import apprise
+
+    from monitor.alerts.webhook import is_webhook_url, parse_webhook_url
+
+    if is_webhook_url(url):
+        try:
+            parse_webhook_url(url)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    if apprise.Apprise.instantiate(url) is None:
+        return f"Apprise does not accept {redact_url(url)!r}"
+    return None
 
 
 def _default_channel_name(target: str) -> str:

@@ -77,7 +77,8 @@ _EMAIL_SCHEMAS = frozenset({
     "sparkpost", "brevo", "mailersend", "sendpulse", "o365",
 })  # fmt: skip
 _SLACK_SCHEMAS = frozenset({"slack", "mmost", "mmosts"})
-_JSON_SCHEMAS = frozenset({"json", "jsons"})
+# webhook(s):// is our own channel (monitor.alerts.webhook), not an Apprise plugin.
+_JSON_SCHEMAS = frozenset({"json", "jsons", "webhook", "webhooks"})
 # Generic relays take Markdown too, but their receivers are programs, not people.
 _GENERIC_SCHEMAS = frozenset({"form", "forms", "xml", "xmls", "apprise", "apprises", "amqp", "amqps"})
 
