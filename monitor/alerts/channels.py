@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import apprise
 
@@ -21,6 +22,9 @@ from monitor.alerts.formats import (
 )
 from monitor.redact import redact_text, redact_url
 from monitor.types import ChannelSpec, StoryAlert
+
+if TYPE_CHECKING:
+    from monitor.alerts.webhook_channel import WebhookChannel
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +112,18 @@ class ChannelSet:
     """All configured channels, by name."""
 
     def __init__(self, specs: Sequence[ChannelSpec], min_intervals: Mapping[str, float] | None = None) -> None:
-        intervals = min_intervals or {}
-        self._channels = {spec.name: Channel(spec, intervals.get(spec.name)) for spec in specs}
+        from monitor.alerts.webhook import is_webhook_url  # the webhook modules import this one
+        from monitor.alerts.webhook_channel import WebhookChannel
 
-    def __iter__(self) -> Iterator[Channel]:
+        intervals = min_intervals or {}
+        self._channels: dict[str, Channel | WebhookChannel] = {
+            spec.name: WebhookChannel(spec)
+            if not spec.is_config_file and is_webhook_url(spec.url)
+            else Channel(spec, intervals.get(spec.name))
+            for spec in specs
+        }
+
+    def __iter__(self) -> Iterator[Channel | WebhookChannel]:
         return iter(self._channels.values())
 
     @property

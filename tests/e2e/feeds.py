@@ -19,11 +19,11 @@ class Entry:
     link: str
 
 
-def rss(title: str, entries: list[Entry]) -> bytes:
+def rss(title: str, entries: list[Entry], published: datetime = PUBLISHED) -> bytes:
     items = "".join(
         f"<item><guid>{escape(e.guid)}</guid><title>{escape(e.title)}</title>"
         f"<link>{escape(e.link)}</link><description>{escape(e.summary)}</description>"
-        f"<pubDate>{format_datetime(PUBLISHED, usegmt=True)}</pubDate></item>"
+        f"<pubDate>{format_datetime(published, usegmt=True)}</pubDate></item>"
         for e in entries
     )
     return (
