@@ -1,7 +1,7 @@
 """Keep credentials out of logs, errors and the database.
 
-Web URLs (feeds, webhooks) are reduced to ``scheme://host[:port]/…``: their secrets live in
-user-info, path and query, never in the host. Apprise URLs are different: for many services the
+Web and database URLs (feeds, webhooks, PostgreSQL) are reduced to ``scheme://host[:port]/…``:
+their secrets live in user-info, path and query, never in the host. Apprise URLs are different: for many services the
 host position *is* the secret (``pbul://ACCESSTOKEN``, ``join://APIKEY/…``, a Slack token, an
 ntfy topic). For those, Apprise itself parses the URL and renders its privacy-mode form, which
 masks every field the service declares private (``o...6``, ``****``); of that form we keep only
@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 _URL_IN_TEXT = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 # Apprise has schemes that start with a digit (46elks://), which urlsplit does not accept.
 _SCHEME = re.compile(r"([a-zA-Z0-9][a-zA-Z0-9+.-]*)://")
-_WEB_SCHEMES = frozenset({"http", "https", "webhook", "webhooks"})
+# schemes whose host is never a secret ("postgresql+psycopg" counts as "postgresql")
+_PLAIN_HOST_SCHEMES = frozenset({"http", "https", "webhook", "webhooks", "postgresql", "postgres", "sqlite"})
 # A network host: a name with a dot, an IP literal, or localhost, with an optional port.
 _HOST_LIKE = re.compile(
     r"(?:localhost|\[[0-9a-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)(?::[0-9]{1,5})?",
@@ -40,7 +41,7 @@ def redact_url(url: str) -> str:
     try:
         parts = urlsplit("//" + url[scheme_match.end() :])
         tail = "/…" if (parts.path not in ("", "/") or parts.query or parts.fragment or parts.username) else ""
-        if scheme in _WEB_SCHEMES:
+        if scheme.partition("+")[0] in _PLAIN_HOST_SCHEMES:
             port = f":{parts.port}" if parts.port else ""
             return f"{scheme}://{parts.hostname or ''}{port}{tail}"
     except ValueError:

@@ -68,9 +68,10 @@ def _schemes_of(plugin: type) -> set[str]:
         ("mailtos://user:pw@smtp.example.org:587?pass=x", "mailtos://smtp.example.org/…"),
         ("json://127.0.0.1:8080", "json://127.0.0.1:8080"),
         ("json://hooks.example.org/T0KEN", "json://hooks.example.org/…"),
-        # web URLs (feeds, the native webhook) keep host and port
+        # web and database URLs (feeds, the native webhook, PostgreSQL) keep host and port
         ("https://u:p@feeds.example.org:8443/x?key=1", "https://feeds.example.org:8443/…"),
         ("webhooks://hooks.example.org/in?secret=s3", "webhooks://hooks.example.org/…"),
+        ("postgresql+psycopg://monitor:pw@db:5432/monitor", "postgresql+psycopg://db:5432/…"),
         # Apprise does not accept it, or does not know it: only the scheme is left
         ("pbul://", "pbul://…"),
         ("nope://secret@host.example.org/x", "nope://…"),
