@@ -3,6 +3,7 @@
 Only frozen dataclasses (monitor.types and monitor.store.records) leave this package.
 """
 
+from monitor.store.db import StorePathError
 from monitor.store.records import (
     DELIVERY_STATUSES,
     HEALTH_STATES,
@@ -33,6 +34,7 @@ __all__ = [
     "SaveResult",
     "Store",
     "StoreLockedError",
+    "StorePathError",
     "StoreUnavailableError",
     "StoredItem",
 ]
