@@ -6,7 +6,7 @@ from __future__ import annotations
 import apprise
 import pytest
 from apprise.apprise import N_MGR
-from support.apprise_samples import Sample, samples, schemes
+from support.apprise_samples import Sample, samples, schemes, schemes_of
 
 from monitor.redact import redact_text, redact_url
 
@@ -37,21 +37,13 @@ def test_the_samples_cover_every_scheme_and_mostly_go_through_apprise() -> None:
     accepts samples of most enabled schemes (the rest need values such as a +1 phone number or
     an 8-character gateway id; they, and disabled plugins, take the scheme-only fallback)."""
     assert schemes() == set(N_MGR.schemas())
-    enabled = {scheme for plugin in N_MGR.plugins() if plugin.enabled for scheme in _schemes_of(plugin)}
+    enabled = {scheme for plugin in N_MGR.plugins() if plugin.enabled for scheme in schemes_of(plugin)}
     accepted = {
         sample.url.split("://", 1)[0]
         for sample in samples()
         if apprise.Apprise.instantiate(sample.url, suppress_exceptions=True) is not None
     }
     assert len(accepted & enabled) >= 0.75 * len(enabled), sorted(enabled - accepted)
-
-
-def _schemes_of(plugin: type) -> set[str]:
-    found: set[str] = set()
-    for attribute in ("protocol", "secure_protocol"):
-        value = getattr(plugin, attribute, None)
-        found.update([value] if isinstance(value, str) else list(value or ()))
-    return found
 
 
 @pytest.mark.parametrize(

@@ -14,23 +14,18 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-try:  # Python 3.11 keeps the parser public under the old name, with a deprecation warning
-    import re._constants as _sre_constants  # type: ignore[import-not-found]
-    import re._parser as _sre_parse  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover
-    import sre_constants as _sre_constants  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+# The regex parser is private API (public `sre_parse` is deprecated); acceptable in a test helper.
+from re import _constants as _sre_constants  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
+from typing import Any
 
 from apprise.apprise import N_MGR
 
 HOST = "notify.example.org"
 _TEMPLATE_TOKEN = re.compile(r"\{([a-z0-9_]+)\}")
+# What "." and \w produce: letters and digits only, so a sample never holds URL syntax by accident.
 _WORD = string.ascii_letters + string.digits
-# The characters any category like \w or "." may produce: letters and digits only, so a sample
-# never contains URL syntax by accident.
-_ANY = _WORD
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +37,21 @@ class Sample:
 
 
 def samples(seed: int = 20251202) -> Iterator[Sample]:
-    """One sample per (plugin, URL template), for every plugin Apprise knows, enabled or not."""
+    """One sample per plugin, URL template and scheme, for every plugin Apprise knows, enabled or
+    not; the same seed gives the same samples."""
     rng = random.Random(seed)
     for plugin in N_MGR.plugins():
-        schemes = _schemes(plugin)
+        schemes = schemes_of(plugin)
         for template in plugin.templates:
             for scheme in schemes:
                 yield _sample(plugin, template, scheme, rng)
 
 
 def schemes() -> set[str]:
-    return {scheme for plugin in N_MGR.plugins() for scheme in _schemes(plugin)}
+    return {scheme for plugin in N_MGR.plugins() for scheme in schemes_of(plugin)}
 
 
-def _schemes(plugin: Any) -> tuple[str, ...]:
+def schemes_of(plugin: Any) -> tuple[str, ...]:
     found: list[str] = []
     for attribute in ("protocol", "secure_protocol"):
         value = getattr(plugin, attribute, None)
@@ -128,7 +124,7 @@ def _emit_one(op: Any, argument: Any, rng: random.Random) -> Iterator[str]:
     if op is c.LITERAL:
         yield chr(argument)
     elif op is c.ANY:
-        yield rng.choice(_ANY)
+        yield rng.choice(_WORD)
     elif op is c.IN:
         yield _from_class(argument, rng)
     elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
@@ -145,7 +141,7 @@ def _emit_one(op: Any, argument: Any, rng: random.Random) -> Iterator[str]:
     elif op is c.BRANCH:
         yield from _emit(argument[1][0], rng)  # the first alternative: deterministic enough
     elif op is c.CATEGORY:
-        yield rng.choice(string.digits if argument is c.CATEGORY_DIGIT else _ANY)
+        yield rng.choice(string.digits if argument is c.CATEGORY_DIGIT else _WORD)
     # AT (anchors), ASSERT and friends produce nothing
 
 
