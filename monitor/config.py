@@ -7,7 +7,6 @@ mapping its caller passes), so everything else stays testable and free of hidden
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -31,11 +31,11 @@ from monitor.fetch import FetchSettings
 from monitor.policies import AlertPolicy, HealthPolicy
 from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
+from monitor.secret_refs import SecretSource, referenced, substitute
 from monitor.types import ChannelSpec, FeedSpec, Severity, UpdateKind
 from monitor.yamlsource import YamlSourceError, load_yaml
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Pause = Annotated[float, BeforeValidator(parse_pause)]
@@ -63,10 +63,13 @@ class _Feed(_Strict):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        # the URL keeps its ${NAME} references (see _expand_env); check what will be fetched
+        secrets: Mapping[str, str] = (info.context or {}).get("feed_secrets", {})
+        fetched = substitute(value, secrets.get)
+        parts = urlsplit(fetched)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {redact_url(value)!r}")
+            raise ValueError(f"not an http(s) URL: {redact_url(fetched)!r}")
         return value
 
 
@@ -176,12 +179,13 @@ def load_settings(path: Path, environ: Mapping[str, str], *, channel_secrets: bo
     if not isinstance(raw, dict):
         raise ConfigError([f"{path}:1: the configuration must be a mapping of keys"])
     missing: list[tuple[tuple[Any, ...], str]] = []
-    expanded = _expand_env(raw, environ, (), missing)
+    feed_secrets: dict[str, str] = {}
+    expanded = _expand_env(raw, SecretSource(environ, feed_secrets), (), missing)
     if not channel_secrets:
-        missing = [(location, message) for location, message in missing if location[:1] != ("notify",)]
+        missing = [(location, message) for location, message in missing if not _needed_only_to_send(location)]
     problems = [f"{path}:{document.line_of(loc)}: {'.'.join(map(str, loc))}: {message}" for loc, message in missing]
     try:
-        model = _Config.model_validate(expanded)
+        model = _Config.model_validate(expanded, context={"feed_secrets": feed_secrets})
     except ValidationError as exc:
         for error in exc.errors():
             location = tuple(error["loc"])
@@ -191,10 +195,17 @@ def load_settings(path: Path, environ: Mapping[str, str], *, channel_secrets: bo
         raise ConfigError(problems) from exc
     if problems:
         raise ConfigError(problems)
-    return _settings(model, path, environ, document.line_of)
+    return _settings(model, path, environ, document.line_of, feed_secrets)
 
 
-def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: Any) -> Settings:
+def _needed_only_to_send(location: tuple[Any, ...]) -> bool:
+    """Channel secrets, and feed URL secrets (only fetching substitutes them)."""
+    return location[:1] == ("notify",) or _is_feed_url(location)
+
+
+def _settings(
+    model: _Config, path: Path, environ: Mapping[str, str], line_of: Any, feed_secrets: Mapping[str, str]
+) -> Settings:
     problems: list[str] = []
     feeds = _feeds(model, path, line_of, problems)
     channels = _channels(model, path, line_of, problems)
@@ -226,6 +237,7 @@ def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: A
             max_redirects=model.fetch.max_redirects,
             max_bytes=model.fetch.max_bytes,
             concurrency=model.fetch.concurrency,
+            url_secrets=feed_secrets,
         ),
         max_items_per_feed=model.fetch.max_items,
         alerts=AlertPolicy(
@@ -344,31 +356,37 @@ def _default_channel_name(target: str) -> str:
     return f"{scheme}-{hashlib.sha256(target.encode()).hexdigest()[:8]}"
 
 
+def _is_feed_url(location: tuple[Any, ...]) -> bool:
+    return len(location) == 3 and location[0] == "feeds" and location[2] == "url"
+
+
 def _expand_env(
     value: Any,
-    environ: Mapping[str, str],
+    secrets: SecretSource,
     location: tuple[Any, ...],
     problems: list[tuple[tuple[Any, ...], str]],
 ) -> Any:
-    """Replace ${NAME} with the environment variable, so secrets stay out of the file."""
+    """Replace ${NAME} with its secret, so secrets stay out of the file. Feed URLs keep their
+    references: they are the feed's key in the database and appear in logs and OPML exports;
+    their values are collected for the fetcher instead."""
     if isinstance(value, dict):
-        return {k: _expand_env(v, environ, (*location, k), problems) for k, v in value.items()}
+        return {k: _expand_env(v, secrets, (*location, k), problems) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand_env(v, environ, (*location, i), problems) for i, v in enumerate(value)]
+        return [_expand_env(v, secrets, (*location, i), problems) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in environ:
-            return environ[name]
-        file_variable = environ.get(f"{name}_FILE")
-        if file_variable:
-            return Path(file_variable).read_text(encoding="utf-8").strip()
-        problems.append((location, f"environment variable {name} (or {name}_FILE) is not set"))
-        return UNSET_PLACEHOLDER
+    def value_of(name: str) -> str:
+        try:
+            return secrets.value(name)
+        except ValueError as exc:
+            problems.append((location, str(exc)))
+            return UNSET_PLACEHOLDER
 
-    return _ENV_REFERENCE.sub(substitute, value)
+    if _is_feed_url(location):
+        secrets.used_by_feeds.update({name: value_of(name) for name in referenced(value)})
+        return value
+    return substitute(value, value_of)
 
 
 def _database_problem(url: str) -> str | None:

@@ -96,10 +96,10 @@ class Daemon:
             self.request_stop()
         settings = self._runtime.settings
         scheduler = AsyncIOScheduler(timezone="UTC")
-        if self._metrics_server is not None:
-            self._metrics_server.start()
-            log.info("metrics and health on port %d", self._metrics_server.port)
         try:
+            if self._metrics_server is not None:  # inside the try: a taken port still shuts the pool
+                self._metrics_server.start()
+                log.info("metrics and health on port %d", self._metrics_server.port)
             async with Fetcher(settings.fetch) as fetcher:
                 self._fetcher = fetcher
                 for job in (self._tick, self._start_drains):

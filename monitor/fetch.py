@@ -16,8 +16,8 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from monitor.durations import format_size
+from monitor.secret_refs import mask, substitute
 from monitor.types import ConditionalState, FetchErrorKind, FetchResult
 
 ACCEPT = (
@@ -48,6 +49,8 @@ class FetchSettings:
     max_bytes: int = 10 * 1024 * 1024  # decoded (decompressed) body bytes
     concurrency: int = 16
     proxy: str | None = None  # explicit, because the client ignores proxy environment variables
+    # values of the ${NAME} references in feed URLs, substituted only into the request itself
+    url_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 class _FetchError(Exception):
@@ -112,23 +115,29 @@ class Fetcher:
             self._client = None
 
     async def fetch(self, url: str, state: ConditionalState | None = None) -> FetchResult:
-        """GET `url`; never raises for network, TLS, HTTP or size problems (see `error_kind`)."""
+        """GET `url`, its `${NAME}` references substituted; never raises for network, TLS, HTTP
+        or size problems (see `error_kind`). The result names `url` as given, and the secrets'
+        values are masked in its final URL and error message."""
         if self._client is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         state = state or ConditionalState()
+        secrets = self._settings.url_secrets
+        target = substitute(url, secrets.get)  # only this request ever sees the values
         async with self._semaphore:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self._settings.deadline):
-                    result = await self._get(self._client, url, state)
+                    result = await self._get(self._client, target, state)
             except _FetchError as failure:
-                result = _failed(url, failure)
+                result = _failed(target, failure)
             except TimeoutError:
                 seconds = _format_seconds(self._settings.deadline)
                 message = f"timeout: overall deadline of {seconds} exceeded"
-                result = _failed(url, _FetchError(FetchErrorKind.TIMEOUT, message))
+                result = _failed(target, _FetchError(FetchErrorKind.TIMEOUT, message))
             except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
-                result = _failed(url, _classify(exc, self._settings))
+                result = _failed(target, _classify(exc, self._settings))
+            if target != url:
+                result = _without_secrets(result, url, secrets)
             return replace(result, elapsed_seconds=time.monotonic() - started)
 
     async def _get(self, client: httpx.AsyncClient, url: str, state: ConditionalState) -> FetchResult:
@@ -367,6 +376,13 @@ def _failed(url: str, failure: _FetchError) -> FetchResult:
         error=failure.message,
         retry_after_seconds=failure.retry_after,
     )
+
+
+def _without_secrets(result: FetchResult, url: str, secrets: Mapping[str, str]) -> FetchResult:
+    """The result as for `url` itself. Relative links then resolve against the masked final URL:
+    better a broken link than a secret in stored items and alerts."""
+    error = mask(result.error, url, secrets) if result.error else None
+    return replace(result, url=url, final_url=mask(result.final_url, url, secrets), error=error)
 
 
 def _format_seconds(seconds: float) -> str:

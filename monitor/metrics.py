@@ -151,6 +151,10 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
+class MetricsPortError(RuntimeError):
+    """The metrics endpoint cannot listen on its address (port taken, no such address)."""
+
+
 class MetricsServer:
     """Serves GET /metrics and GET /healthz from a background thread."""
 
@@ -177,7 +181,11 @@ class MetricsServer:
     def start(self) -> None:
         if self._server is not None:
             return
-        self._server = _Server(self._address, self._metrics, self._health)
+        host, port = self._address
+        try:
+            self._server = _Server(self._address, self._metrics, self._health)
+        except OSError as exc:
+            raise MetricsPortError(f"cannot listen on {host}:{port} for metrics: {exc.strerror or exc}") from exc
         self._thread = threading.Thread(
             # a short poll interval keeps stop() quick, inside the daemon's shutdown budget
             target=self._server.serve_forever,
@@ -186,7 +194,6 @@ class MetricsServer:
             daemon=True,
         )
         self._thread.start()
-        host = self._address[0]
         log.info("metrics endpoint on http://%s:%d (/metrics, /healthz)", host, self.port)
 
     def stop(self) -> None:

@@ -4,7 +4,6 @@ import random
 
 from monitor.alerts.outbox import retry_delay
 from monitor.policies import AlertPolicy
-from monitor.redact import redact_text, redact_url
 from monitor.stories.alerting import route as channels_for
 from monitor.types import ChannelSpec, RuleMatch, Severity
 
@@ -29,15 +28,6 @@ def test_rule_without_tags_goes_everywhere_its_severity_allows() -> None:
 def test_rule_tags_select_tagged_channels_plus_untagged_ones() -> None:
     assert channels_for(match(("analysts",)), CHANNELS) == ("all", "analysts", "urgent")
     assert channels_for(match(("nobody",)), CHANNELS) == ("all", "urgent")
-
-
-def test_redaction_hides_userinfo_paths_and_queries() -> None:
-    assert redact_url("mailtos://user:pw@smtp.example.org:587?pass=x") == "mailtos://smtp.example.org:587/…"
-    assert redact_url("slack://T1/B2/secret/#chan") == "slack://t1/…"
-    assert redact_url("json://127.0.0.1:8080") == "json://127.0.0.1:8080"
-    text = redact_text("failed to send to mailto://a:secret@host/x?pass=secret: refused")
-    assert "secret" not in text
-    assert "mailto://host/…" in text
 
 
 def test_retry_delay_doubles_with_jitter_and_stops() -> None:

@@ -94,6 +94,18 @@ def test_library_logger_urls_are_redacted(json_lines: LogLines) -> None:
     assert not any(secret in dumped for secret in SECRETS)
 
 
+def test_apprise_stays_quiet_while_it_parses_a_url_for_redaction(json_lines: LogLines) -> None:
+    """Apprise logs the token of a URL it rejects ("invalid PagerTree Integration ID (…)"); while
+    it parses one for redaction those records are dropped, so they neither leak nor recurse."""
+    logging.getLogger("apprise").error("cannot use pagertree://HjVI3TTsSRBPurwE")
+    logging.getLogger("apprise").error("An invalid Integration ID was specified")
+
+    first, second = json_lines()
+
+    assert first["message"] == "cannot use pagertree://…"
+    assert second["message"] == "An invalid Integration ID was specified"  # Apprise's own, kept
+
+
 def test_exception_tracebacks_are_redacted_in_json(json_lines: LogLines) -> None:
     try:
         raise ConnectionError(f"cannot reach {SECRET_URL}")

@@ -12,10 +12,11 @@ from monitor.config import Settings
 from monitor.daemon import StartupSignals, run_daemon
 from monitor.fetch import Fetcher
 from monitor.logs import setup_logging
+from monitor.metrics import MetricsPortError
 from monitor.parse_pool import parse_pool
 from monitor.rules import RuleLoadError
 from monitor.runtime import CycleReport, Runtime, open_runtime
-from monitor.store import StoreLockedError, StoreUnavailableError
+from monitor.store import StoreLockedError, StorePathError, StoreUnavailableError
 
 app = typer.Typer(
     help="Sanctions-violation allegation monitor: feeds → watch rules → alerts.",
@@ -37,6 +38,8 @@ def _open(settings: Settings) -> Runtime:
         fail(f"invalid rules:\n{exc}")
     except (StoreLockedError, StoreUnavailableError) as exc:
         fail(str(exc), code=1)
+    except StorePathError as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -57,13 +60,20 @@ def run(
         fail("--log-format must be text or json")
     setup_logging(log_format or settings.log_format)
     runtime = _open(settings)
-    code = run_daemon(runtime, startup=startup, metrics_port=metrics_port, metrics_host=metrics_host)
+    try:
+        code = run_daemon(runtime, startup=startup, metrics_port=metrics_port, metrics_host=metrics_host)
+    except MetricsPortError as exc:
+        fail(f"--metrics-port: {exc}")
     raise typer.Exit(code)
 
 
 @app.command()
-def once(config: ConfigOption = None) -> None:
-    """Poll every feed now, match, store, deliver pending alerts, print a summary per feed."""
+def once(
+    config: ConfigOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any feed failed, not only all.")] = False,
+) -> None:
+    """Poll every feed now, match, store, deliver pending alerts, print a summary per feed.
+    Exit 1 when no feed could be fetched (with --strict: when any could not), else 0."""
     settings = settings_or_exit(config)
     setup_logging(settings.log_format, logging.WARNING)
     runtime = _open(settings)
@@ -75,6 +85,9 @@ def once(config: ConfigOption = None) -> None:
         typer.echo(feed.summary())
     outbox = report.outbox
     typer.echo(f"alerts: {outbox.sent} sent, {outbox.retrying} retrying, {outbox.failed} failed")
+    failed = sum(feed.status == "error" for feed in report.feeds)
+    if failed and (strict or failed == len(report.feeds)):
+        fail(f"{failed} of {len(report.feeds)} feeds failed", code=1)
 
 
 async def _once(runtime: Runtime) -> CycleReport:

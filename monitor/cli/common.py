@@ -10,7 +10,7 @@ import typer
 from monitor.config import ConfigError, Settings, config_path, load_settings
 from monitor.durations import parse_duration
 from monitor.rules import RuleLoadError, RuleSet, load_rules
-from monitor.store import Store, StoreUnavailableError
+from monitor.store import Store, StorePathError, StoreUnavailableError
 
 EXIT_INVALID_INPUT = 2
 
@@ -36,7 +36,8 @@ def settings_or_exit(config: Path | None, *, sends: bool = True) -> Settings:
 
 
 def store_or_exit(settings: Settings, *, migrate: bool = True, read_only: bool = False) -> Store:
-    """The store, or exit 1 with one line when the database cannot be opened. ``read_only``:
+    """The store, or exit with one line when the database cannot be opened: 1 when it is
+    unavailable (retrying may help), 2 when its folder or file cannot be written. ``read_only``:
     an existing, current database, opened without creating or migrating anything."""
     try:
         if read_only:
@@ -44,6 +45,8 @@ def store_or_exit(settings: Settings, *, migrate: bool = True, read_only: bool =
         return Store.open(settings.database_url, migrate=migrate)
     except StoreUnavailableError as exc:
         fail(str(exc), code=1)
+    except StorePathError as exc:
+        fail(str(exc))
 
 
 def rules_or_exit(paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT) -> RuleSet:

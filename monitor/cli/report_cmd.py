@@ -1,6 +1,5 @@
 """Read-only views and outbox maintenance: `monitor hits`, `monitor feeds`, `monitor alerts`."""
 
-import csv
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -12,7 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli.common import ConfigOption, fail, settings_or_exit, since_option, store_or_exit
+from monitor.cli.csv_out import write_csv
+from monitor.config import Settings
 from monitor.durations import format_duration
+from monitor.rules import RuleLoadError, load_rules
 from monitor.runtime import utc_now
 from monitor.store import HitView, Store
 
@@ -23,14 +25,40 @@ class OutputFormat(StrEnum):
     CSV = "csv"
 
 
+_HIT_CSV_COLUMNS = (
+    "hit_id",
+    "created_at",
+    "published",
+    "severity",
+    "rule_id",
+    "feed",
+    "title",
+    "link",
+    "matched",
+    "spans",
+    "snippet",
+    "corroboration",
+)
+
+
 @contextmanager
-def _store(config: Any) -> Iterator[Store]:
-    settings = settings_or_exit(config, sends=False)
+def _store(settings: Settings) -> Iterator[Store]:
     store = store_or_exit(settings)
     try:
         yield store
     finally:
         store.close()
+
+
+def _require_known_rule(settings: Settings, store: Store, rule_id: str) -> None:
+    """Exit 2 for a rule id that is neither loaded nor in any stored hit: a typo, not a quiet rule.
+    Rules that fail to load do not count against it (`rules check` reports those)."""
+    try:
+        loaded = {rule.id for rule in load_rules(settings.rule_paths).rules}
+    except RuleLoadError:
+        return
+    if rule_id not in loaded and not store.list_hits(rule_id=rule_id, limit=1, include_suppressed=True):
+        fail(f"--rule: no rule with id {rule_id!r} (not in the rules, not in any stored hit)")
 
 
 def hit_record(hit: HitView) -> dict[str, Any]:
@@ -104,30 +132,20 @@ def hits(
     """List stored hits, newest first."""
     window = since_option(since)
     cutoff = utc_now() - timedelta(seconds=window) if window else None
-    with _store(config) as store:
+    settings = settings_or_exit(config, sends=False)
+    with _store(settings) as store:
         found = store.list_hits(since=cutoff, rule_id=rule, limit=limit, include_suppressed=duplicates)
+        if rule is not None and not found:
+            _require_known_rule(settings, store, rule)
     records = [hit_record(hit) for hit in found]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
     elif output is OutputFormat.CSV:
-        columns = [
-            "hit_id",
-            "created_at",
-            "published",
-            "severity",
-            "rule_id",
-            "feed",
-            "title",
-            "link",
-            "matched",
-            "spans",
-            "snippet",
-            "corroboration",
-        ]
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for record, hit in zip(records, found, strict=True):
-            writer.writerow({**record, "matched": "; ".join(record["matched"]), "spans": _span_cells(hit)})
+        cells = (
+            {**record, "matched": "; ".join(record["matched"]), "spans": _span_cells(hit)}
+            for record, hit in zip(records, found, strict=True)
+        )
+        write_csv(sys.stdout, _HIT_CSV_COLUMNS, cells)
     else:
         rows = [
             [
@@ -157,7 +175,7 @@ def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Each feed's health: last fetch, status, error, failures, next poll."""
     if ctx.invoked_subcommand is not None:
         return
-    with _store(config) as store:
+    with _store(settings_or_exit(config, sends=False)) as store:
         views = store.list_feeds()
     now = utc_now()
     rows = []
@@ -203,7 +221,7 @@ def alerts(
         return
     if status not in (None, "pending", "failed", "sent"):
         fail("--status must be pending, failed or sent")
-    with _store(config) as store:
+    with _store(settings_or_exit(config, sends=False)) as store:
         views = store.list_deliveries(status=status)
     rows = [
         [
@@ -231,7 +249,7 @@ def alerts_retry(
     """Put failed deliveries back in the queue."""
     if not ids and not all_failed:
         fail("give delivery ids or --all-failed")
-    with _store(config) as store:
+    with _store(settings_or_exit(config, sends=False)) as store:
         count = store.requeue(None if all_failed else ids, utc_now())
     typer.echo(f"requeued {count} deliveries")
     if ids and count < len(set(ids)):

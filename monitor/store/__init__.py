@@ -3,6 +3,7 @@
 Only frozen dataclasses (monitor.types and monitor.store.records) leave this package.
 """
 
+from monitor.store.db import StorePathError
 from monitor.store.items import SavedBatch, SaveTransaction
 from monitor.store.records import (
     DELIVERY_STATUSES,
@@ -35,6 +36,7 @@ __all__ = [
     "SavedBatch",
     "Store",
     "StoreLockedError",
+    "StorePathError",
     "StoreUnavailableError",
     "StoredHit",
     "StoredItem",

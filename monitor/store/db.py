@@ -37,6 +37,27 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
+class StorePathError(RuntimeError):
+    """The SQLite database's folder or file cannot be written (permissions, a read-only file
+    system); unlike StoreUnavailableError, retrying will not help until it is fixed."""
+
+
+def check_sqlite_path(path: Path) -> None:
+    """StorePathError unless SQLite can write `path`: it also creates its -wal, -shm and our
+    .lock file beside it, so the folder must be writable too."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorePathError(f"cannot create the database folder {folder}: {exc.strerror or exc}") from exc
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=True):
+        raise StorePathError(
+            f"the database folder {folder} is not writable (SQLite keeps its journal and lock files beside {path.name})"
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK, effective_ids=True):
+        raise StorePathError(f"the database file {path} is not writable")
+
+
 def sqlite_file(url: URL) -> Path | None:
     """The database file of a sqlite URL, or None for in-memory / non-sqlite URLs."""
     if url.get_backend_name() != "sqlite":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import and_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from monitor.secret_refs import REFERENCE, template_pattern
 from monitor.store.columns import MAX_ERROR_TEXT, clip, dump_words, free_of_lease, load_words
 from monitor.store.db import _session
 from monitor.store.hashing import sha256_text
@@ -29,6 +30,7 @@ def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None
             # would die on the unique URL; serialise the sync so later ones see the rows.
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SYNC_LOCK_KEY})
         existing = {row.url: row for row in session.exec(select(FeedRow))}
+        _adopt_rows_stored_with_secrets(existing, wanted)
         for url, spec in wanted.items():
             row = existing.get(url)
             if row is None:
@@ -42,6 +44,23 @@ def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None
             if url not in wanted and row.active:
                 row.active = False  # history (items, hits) stays; the feed just stops polling
                 session.add(row)
+
+
+def _adopt_rows_stored_with_secrets(existing: dict[str, FeedRow], wanted: Mapping[str, FeedSpec]) -> None:
+    """Earlier versions stored a feed URL with its `${NAME}` secrets substituted. The one active
+    row that a configured template matches, and that nothing else claims, is renamed to the
+    template: the secret leaves the database and the feed keeps its items (a new row would see
+    every current item as new and alert on it again)."""
+    for url in wanted:
+        if url in existing or not REFERENCE.search(url):
+            continue
+        pattern = template_pattern(url)
+        rows = [row for key, row in existing.items() if key not in wanted and row.active and pattern.fullmatch(key)]
+        if len(rows) == 1:
+            (row,) = rows
+            del existing[row.url]
+            row.url = url
+            existing[url] = row
 
 
 def claim_feeds(

@@ -17,6 +17,7 @@ from monitor.store import items as item_ops
 from monitor.store.db import (
     WriterLock,
     _session,
+    check_sqlite_path,
     make_engine,
     normalise_url,
     run_migrations,
@@ -62,6 +63,8 @@ class Store:
         """
         parsed = normalise_url(url)
         path = sqlite_file(parsed)
+        if path is not None:
+            check_sqlite_path(path)  # a read-only folder: one clear line, not a traceback
         lock = WriterLock(path) if exclusive and path is not None else None
         try:
             store = cls(make_engine(parsed), lock)

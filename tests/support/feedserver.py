@@ -6,6 +6,7 @@
     ...fetch url...
     server.hits("/feed.xml")               # how many requests arrived for that path
     server.requests("/feed.xml")[-1]       # lower-cased headers of the last request
+  server.targets("/feed.xml")[-1]        # the last request's target, query string included
     server.stop()
 
 Behaviours (one per route, the last call for a path wins):
@@ -63,6 +64,7 @@ class FeedServer:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
         self._requests: dict[str, list[dict[str, str]]] = defaultdict(list)
+        self._targets: dict[str, list[str]] = defaultdict(list)
         self._lock = threading.Lock()
         self._in_flight = 0
         self.max_in_flight = 0  # highest number of requests handled at the same time
@@ -151,6 +153,11 @@ class FeedServer:
         with self._lock:
             return [dict(headers) for headers in self._requests.get(path, [])]
 
+    def targets(self, path: str) -> list[str]:
+        """The request target (path and query, as sent) of every request to `path`, oldest first."""
+        with self._lock:
+            return list(self._targets.get(path, []))
+
     # used by the handler ---------------------------------------------------------------------
     def _enter(self) -> None:
         with self._lock:
@@ -165,9 +172,10 @@ class FeedServer:
         with self._lock:
             self._routes[path] = route
 
-    def _record(self, path: str, headers: dict[str, str]) -> Route | None:
+    def _record(self, path: str, headers: dict[str, str], target: str) -> Route | None:
         with self._lock:
             self._requests[path].append(headers)
+            self._targets[path].append(target)
             return self._routes.get(path)
 
 
@@ -190,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         headers = {name.lower(): value for name, value in self.headers.items()}
         feed_server = self.server.feed_server
-        route = feed_server._record(path, headers)
+        route = feed_server._record(path, headers, self.path)
         if route is None:
             self._send_fixed(Route(status=404, body=b"not found"))
             return
