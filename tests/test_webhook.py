@@ -247,8 +247,11 @@ def test_config_accepts_webhook_channels_with_a_secret_from_the_environment(tmp_
 def test_config_rejects_a_malformed_webhook_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "monitor.yaml"
     path.write_text("interval: 5m\nnotify:\n  - url: webhook://h.example/in?secret=${HOOK_SECRET}\n")
+    (channel,) = load_settings(path, {"HOOK_SECRET": "ab#cd"}).channels  # substituted percent-encoded
+    assert parse_webhook_url(channel.url).secret == b"ab#cd"
+    path.write_text("interval: 5m\nnotify:\n  - url: webhook://h.example/in?secret=ab#cd\n")
     with pytest.raises(ConfigError) as info:
-        load_settings(path, {"HOOK_SECRET": "ab#cd"})
+        load_settings(path, {})
     assert str(info.value) == (
         f"{path}:3: notify.0.url: webhook URL 'webhook://h.example/…' contains '#': percent-encode it as %23"
     )
