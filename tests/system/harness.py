@@ -153,7 +153,7 @@ class DbProbe:
             "distinct_hits": self.scalar("SELECT count(*) FROM (SELECT DISTINCT item_id, rule_id FROM hits) AS d"),
             "deliveries": self.scalar("SELECT count(*) FROM deliveries"),
             "distinct_deliveries": self.scalar(
-                "SELECT count(*) FROM (SELECT DISTINCT hit_id, channel FROM deliveries) AS d"
+                "SELECT count(*) FROM (SELECT DISTINCT story_id, channel, event FROM deliveries) AS d"
             ),
             "sent": self.scalar("SELECT count(*) FROM deliveries WHERE status = 'sent'"),
         }
