@@ -25,6 +25,7 @@ ALIAS_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 _TOP_KEYS = ("aliases", "rules")
 _STR_TAG = "tag:yaml.org,2002:str"
 _SCAN_WINDOW = 256  # raw characters one value character may skip: escapes, indentation
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +63,11 @@ class QueryText:
         _SCAN_WINDOW raw characters ahead, so a huge query costs nothing until it is wrong."""
         target = min(max(offset, 0), len(self.text))
         raw, cursor = self.source.text, self.start
-        for index, char in enumerate(self.text):
-            limit = min(self.end, cursor + _SCAN_WINDOW)
-            found = cursor
-            while found < limit and not _same(raw[found], char):
-                found += 1
+        for index, char in enumerate(self.text[: target + 1]):
+            found = _find_same(raw, char, cursor, min(self.end, cursor + _SCAN_WINDOW))
             if index == target:
-                return self.source.line_column(found if found < limit else cursor)
-            if found < limit:
+                return self.source.line_column(cursor if found < 0 else found)
+            if found >= 0:
                 cursor = found + 1
         return self.source.line_column(cursor)
 
@@ -261,8 +259,12 @@ def _parse_member(text: str) -> Node:
     return make_literal(text, 0, case_sensitive=text.startswith("="), quoted=False)
 
 
-def _same(raw: str, char: str) -> bool:
-    return raw == char or (char.isspace() and raw.isspace())
+def _find_same(raw: str, char: str, start: int, end: int) -> int:
+    """Where ``char`` is in raw[start:end] (any whitespace stands for whitespace), else -1."""
+    if char.isspace():
+        found = _SPACE.search(raw, start, end)
+        return -1 if found is None else found.start()
+    return raw.find(char, start, end)
 
 
 def _start(node: yaml.Node) -> tuple[int, int]:
