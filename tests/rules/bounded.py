@@ -12,6 +12,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PEAK_MEMORY_MB = 300  # what a bomb may cost at most (issue 12)
 _ADDRESS_SPACE = 2 * 1024**3  # a regression then fails with MemoryError instead of eating the machine
+LOAD_RULES = """
+import sys
+from pathlib import Path
+from monitor.rules import RuleLoadError, load_rules
+try:
+    load_rules([Path(sys.argv[1])])
+except RuleLoadError as exc:
+    print(exc)
+"""
 _PEAK = "import resource\nprint('peak-kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from bounded import PEAK_MEMORY_MB, anchor_bomb, run_bounded
+from bounded import LOAD_RULES, PEAK_MEMORY_MB, anchor_bomb, run_bounded
 
 from monitor.config import ConfigError, load_settings
 from monitor.rules import RuleLoadError, compile_text, load_rules
@@ -21,16 +21,6 @@ from monitor.config import ConfigError, load_settings
 try:
     load_settings(Path(sys.argv[1]), {})
 except ConfigError as exc:
-    print(exc)
-"""
-
-LOAD_RULES = """
-import sys
-from pathlib import Path
-from monitor.rules import RuleLoadError, load_rules
-try:
-    load_rules([Path(sys.argv[1])])
-except RuleLoadError as exc:
     print(exc)
 """
 
