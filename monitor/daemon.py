@@ -250,10 +250,14 @@ class Daemon:
         if not paths:
             return
         async for _changes in awatch(*paths, stop_event=self._stop):
-            await self.reload_rules()
+            try:
+                await self.reload_rules()
+            except Exception:  # e.g. the notice could not be sent: the next edit must still load
+                log.exception("rule reload failed")
 
     async def reload_rules(self) -> None:
-        error = self._runtime.rules.reload()
+        # off the event loop: polling and delivery go on while a large rule set compiles
+        error = await asyncio.to_thread(self._runtime.rules.reload)
         if error is None:
             self._last_rule_error = None
             log.info("rules reloaded: %d rules", len(self._runtime.rules.get().rules))
