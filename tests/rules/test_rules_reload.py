@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import subprocess
-import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +22,7 @@ from support.webhook import WebhookReceiver
 from monitor.rules import RuleLoadError
 from monitor.runtime import RulesHolder, load_within
 from tests.e2e.feeds import ARMS_1, ARMS_NEW, QUIET, RULES_YAML, Entry, rss
+from tests.e2e.test_daemon import daemon, daemon_setup  # noqa: F401 - the daemon's fixtures, reused
 
 NOT_CHAIN = "rules:\n  - id: nots\n    query: 'x AND " + "NOT " * 1000 + "y'\n"
 RATES = """rules:
@@ -71,61 +69,23 @@ def rules_dir(tmp_path: Path) -> Path:
     return rules
 
 
-@pytest.fixture
-def daemon(
-    tmp_path: Path, rules_dir: Path, feed_server: FeedServer, smtp: SmtpSink, webhook: WebhookReceiver
-) -> Iterator[tuple[subprocess.Popen[str], Output]]:
-    feed_server.route("/wire.xml", rss("Wire", [ARMS_1, QUIET]))
-    config = tmp_path / "monitor.yaml"
-    config.write_text(
-        f"""
-database: sqlite:///{tmp_path / "monitor.db"}
-rules: {rules_dir}
-interval: 1s
-tick: 0.3s
-feeds:
-  - url: {feed_server.url("/wire.xml")}
-    name: Wire
-notify:
-  - name: mail
-    url: {smtp.apprise_url()}
-    min_interval: 0s
-  - name: ops
-    url: json://127.0.0.1:{webhook.port}/ops
-    tags: [admin]
-""",
-        encoding="utf-8",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-        cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    yield process, Output(process.stdout)
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-
-
 def test_after_broken_edits_a_later_good_rule_alerts_on_a_fresh_item(
-    daemon: tuple[subprocess.Popen[str], Output],
-    rules_dir: Path,
+    daemon: subprocess.Popen[str],  # noqa: F811 - the fixture imported above
+    daemon_setup: Path,  # noqa: F811
     feed_server: FeedServer,
     smtp: SmtpSink,
     webhook: WebhookReceiver,
 ) -> None:
-    process, output = daemon
+    """The daemon of tests/e2e/test_daemon.py: rules/main.yaml, the Wire feed, mail and ops."""
+    assert daemon.stdout is not None
+    output = Output(daemon.stdout)
     assert "North Korean artillery shells" in smtp.wait_for(1, timeout=30)[0].subject
-    extra = rules_dir / "extra.yaml"
+    extra = daemon_setup.parent / "rules" / "extra.yaml"
 
     replace_file(extra, NOT_CHAIN)  # a RecursionError once, and the watcher died silently
     notice = json.dumps(webhook.wait_for(1)[0])
     assert "rule files have errors" in notice
-    assert f"{extra}:3:4015: rule nots: query has more than 1,000 operators" in notice
+    assert "rules/extra.yaml:3:4015: rule nots: query has more than 1,000 operators" in notice
 
     replace_file(extra, alias_bomb())  # ran for minutes on the event loop once
     assert "alias @a4 stands for 13,122 terms" in json.dumps(webhook.wait_for(2)[1])
@@ -140,8 +100,8 @@ def test_after_broken_edits_a_later_good_rule_alerts_on_a_fresh_item(
     assert "Central bank raises rates" in smtp.wait_for(3)[2].subject
     assert len(webhook.bodies()) == 2, "one notice per broken edit"
 
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=15) == 0
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=15) == 0
     text = "".join(output.lines)
     assert "rule reload failed; keeping the last good rules" in text
     assert "Traceback" not in text
