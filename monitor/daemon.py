@@ -256,8 +256,7 @@ class Daemon:
                 log.exception("rule reload failed")
 
     async def reload_rules(self) -> None:
-        # off the event loop: polling and delivery go on while a large rule set compiles
-        error = await asyncio.to_thread(self._runtime.rules.reload)
+        error = await self._runtime.rules.reload()  # in a thread: polling and delivery go on
         if error is None:
             self._last_rule_error = None
             log.info("rules reloaded: %d rules", len(self._runtime.rules.get().rules))

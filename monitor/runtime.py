@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -37,12 +38,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def load_within(paths: Sequence[Path], deadline: float) -> LoadedRules:
-    """read_rules in a thread of its own, waiting at most ``deadline`` seconds; raises
-    RuleLoadError. Python cannot stop a thread, so a load past its deadline is abandoned: it
-    runs on in the background and its result is dropped. The limits in docs/operations.md keep
-    every load far below the deadline; the deadline is the last line for anything they miss."""
+def start_loading(paths: Sequence[Path]) -> Future[LoadedRules]:
+    """read_rules in a daemon thread of its own. Python cannot stop a thread, so a caller that
+    stops waiting abandons the load: it runs on in the background, its result dropped, and
+    cannot keep the process from exiting. The limits in docs/operations.md keep every load far
+    below the deadline; the deadline is the last line for anything they miss."""
     outcome: Future[LoadedRules] = Future()
+    outcome.set_running_or_notify_cancel()  # a waiter that gives up cannot cancel the result slot
 
     def load() -> None:
         try:
@@ -51,27 +53,45 @@ def load_within(paths: Sequence[Path], deadline: float) -> LoadedRules:
             outcome.set_exception(exc)
 
     threading.Thread(target=load, name="rule-load", daemon=True).start()
+    return outcome
+
+
+def load_within(paths: Sequence[Path], deadline: float) -> LoadedRules:
+    """The rules, or RuleLoadError, within ``deadline`` seconds."""
     try:
-        return outcome.result(timeout=deadline)
+        return start_loading(paths).result(timeout=deadline)
     except TimeoutError:
-        raise load_failure(paths, f"loading took longer than the {deadline:g} s deadline; nothing was loaded") from None
+        raise too_slow(paths, deadline) from None
+
+
+async def load_off_loop(paths: Sequence[Path], deadline: float) -> LoadedRules:
+    """load_within for a coroutine: the event loop goes on, and no thread of its executor is
+    held (asyncio.run waits for those at exit, so a slow load would delay shutdown)."""
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(start_loading(paths)), deadline)
+    except TimeoutError:
+        raise too_slow(paths, deadline) from None
+
+
+def too_slow(paths: Sequence[Path], deadline: float) -> RuleLoadError:
+    return load_failure(paths, f"loading took longer than the {deadline:g} s deadline; nothing was loaded")
 
 
 class RulesHolder:
-    """The rules in force. Loads run off the caller's thread with a deadline; a failed reload,
+    """The rules in force. Loads run in a thread of their own with a deadline; a failed reload,
     whatever the failure, keeps the last good set running and is returned for reporting."""
 
     def __init__(self, paths: Sequence[Path], *, deadline: float = RULE_LOAD_DEADLINE_SECONDS) -> None:
         self._paths = tuple(paths)
         self._deadline = deadline
-        self._current = self._load()
+        self._current = self._accept(load_within(self._paths, deadline))
 
     def get(self) -> RuleSet:
         return self._current
 
-    def reload(self) -> RuleLoadError | None:
+    async def reload(self) -> RuleLoadError | None:
         try:
-            self._current = self._load()
+            loaded = await load_off_loop(self._paths, self._deadline)
         except RuleLoadError as exc:
             if exc.__cause__ is not None:
                 log.error("unexpected error while loading rules", exc_info=exc.__cause__)
@@ -79,10 +99,11 @@ class RulesHolder:
         except Exception as exc:  # read_rules wraps every error; this is for the thread itself
             log.exception("rule reload failed")
             return unexpected_failure(self._paths, exc)
+        self._current = self._accept(loaded)
         return None
 
-    def _load(self) -> RuleSet:
-        loaded = load_within(self._paths, self._deadline)
+    @staticmethod
+    def _accept(loaded: LoadedRules) -> RuleSet:
         for warning in loaded.skipped:
             log.warning("rule files: %s", warning)
         return loaded.rules

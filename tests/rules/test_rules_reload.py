@@ -5,6 +5,7 @@ webhook servers on loopback) alerts on a fresh item through a rule added after t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
@@ -20,7 +21,7 @@ from support.smtp import SmtpSink
 from support.webhook import WebhookReceiver
 
 from monitor.rules import RuleLoadError
-from monitor.runtime import RulesHolder, load_within
+from monitor.runtime import RulesHolder, load_off_loop, load_within
 from tests.e2e.feeds import ARMS_1, ARMS_NEW, QUIET, RULES_YAML, Entry, rss
 from tests.e2e.test_daemon import daemon, daemon_setup  # noqa: F401 - the daemon's fixtures, reused
 
@@ -114,14 +115,14 @@ def test_the_holder_keeps_the_last_good_rules_and_names_skipped_entries(
     first = holder.get()
     (rules_dir / "old.yaml").mkdir()
     replace_file(rules_dir / "extra.yaml", NOT_CHAIN)
-    error = holder.reload()
+    error = asyncio.run(holder.reload())
     assert isinstance(error, RuleLoadError)
     assert "more than 1,000 operators" in str(error)
     assert holder.get() is first
 
     replace_file(rules_dir / "extra.yaml", RATES)
     with caplog.at_level(logging.WARNING, logger="monitor.runtime"):
-        assert holder.reload() is None
+        assert asyncio.run(holder.reload()) is None
     assert sorted(rule.id for rule in holder.get().rules) == ["dprk-russia-arms", "iran-drones-russia", "rates"]
     assert f"rule files: {rules_dir / 'old.yaml'}: skipped, a directory" in caplog.messages
 
@@ -130,10 +131,12 @@ def test_a_load_past_its_deadline_is_abandoned_with_a_message(rules_dir: Path) -
     many = "".join(f"  - {{id: r{i}, query: '\"word {i}\" AND (a{i} OR bee{i}*)'}}\n" for i in range(2000))
     (rules_dir / "many.yaml").write_text("rules:\n" + many, encoding="utf-8")
     assert len(load_within([rules_dir], deadline=60).rules) == 2002
+    assert len(asyncio.run(load_off_loop([rules_dir], deadline=60)).rules) == 2002
     # the load thread cannot finish 2,000 rules before the caller looks, at once, for a result
+    late = f"1 error in rule files:\n{rules_dir}: loading took longer than the 0 s deadline; nothing was loaded"
     with pytest.raises(RuleLoadError) as caught:
         load_within([rules_dir], deadline=0)
-    assert (
-        str(caught.value)
-        == f"1 error in rule files:\n{rules_dir}: loading took longer than the 0 s deadline; nothing was loaded"
-    )
+    assert str(caught.value) == late
+    with pytest.raises(RuleLoadError) as caught:
+        asyncio.run(load_off_loop([rules_dir], deadline=0))
+    assert str(caught.value) == late
