@@ -11,6 +11,7 @@ import pytest
 from bounded import LOAD_RULES, PEAK_MEMORY_MB, anchor_bomb, run_bounded
 
 from monitor.config import ConfigError, load_settings
+from monitor.opml import OpmlFeed, merge_into_config_yaml
 from monitor.rules import RuleLoadError, compile_text, load_rules
 from monitor.yamlsource import MAX_YAML_BYTES, MAX_YAML_DEPTH, YAML_ALIAS_BUDGET
 
@@ -18,6 +19,7 @@ LOAD_CONFIG = """
 import sys
 from pathlib import Path
 from monitor.config import ConfigError, load_settings
+from monitor.opml import OpmlFeed, merge_into_config_yaml
 try:
     load_settings(Path(sys.argv[1]), {})
 except ConfigError as exc:
@@ -124,3 +126,13 @@ def test_devices_folders_and_huge_files_are_refused_without_reading_them(tmp_pat
     assert config_errors(fifo) == f"{fifo}:1: cannot read file: not a regular file"
     huge = write(tmp_path / "huge.yaml", "# " + "x" * MAX_YAML_BYTES + "\n")
     assert config_errors(huge) == f"{huge}:1: cannot read file: larger than {MAX_YAML_BYTES:,} bytes"
+
+
+@pytest.mark.timeout(5)
+def test_merging_imported_feeds_reads_the_configuration_the_same_way() -> None:
+    # `feeds import` compares the configuration before and after its edit: minutes on a 10-level bomb
+    feed = OpmlFeed(url="https://a.example/rss", name="A", tags=())
+    with pytest.raises(ValueError, match=r"the configuration:6: aliases \(\*d\) expand to more than"):
+        merge_into_config_yaml(anchor_bomb(top="feeds: []"), [feed])
+    with pytest.raises(ValueError, match='the configuration:2: duplicate key "feeds"'):
+        merge_into_config_yaml("feeds: []\nfeeds: []\n", [feed])
