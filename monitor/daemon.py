@@ -250,10 +250,13 @@ class Daemon:
         if not paths:
             return
         async for _changes in awatch(*paths, stop_event=self._stop):
-            await self.reload_rules()
+            try:
+                await self.reload_rules()
+            except Exception:  # e.g. the notice could not be sent: the next edit must still load
+                log.exception("rule reload failed")
 
     async def reload_rules(self) -> None:
-        error = self._runtime.rules.reload()
+        error = await self._runtime.rules.reload()  # in a thread: polling and delivery go on
         if error is None:
             self._last_rule_error = None
             log.info("rules reloaded: %d rules", len(self._runtime.rules.get().rules))

@@ -18,9 +18,9 @@ import yaml
 
 from monitor.redact import redact_url
 from monitor.types import FeedSpec
+from monitor.yamlsource import YamlSourceError, parse_yaml
 
-# libyaml when present: merging thousands of imported feeds re-parses the whole config
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml when present: merging thousands of imported feeds re-writes the whole config
 _YamlDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 MAX_OPML_BYTES = 20_000_000
@@ -213,7 +213,10 @@ def merge_into_config_yaml(config_text: str, feeds: Sequence[OpmlFeed]) -> str:
 
 
 def _load_mapping(text: str) -> dict[str, Any]:
-    data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a safe loader, C or Python)
+    try:  # bounded like every configuration read: an anchor bomb would hang the comparison
+        data = parse_yaml(text, "the configuration").data
+    except YamlSourceError as exc:
+        raise ValueError(str(exc)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

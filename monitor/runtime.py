@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +19,15 @@ from monitor.alerts.outbox import ChannelPlan, OutboxReport, Sender, deliver_pen
 from monitor.config import Settings
 from monitor.fetch import Fetcher
 from monitor.pipeline import FeedReport, Pipeline, PipelineSettings
-from monitor.rules import RuleLoadError, RuleSet, load_rules
+from monitor.rules import LoadedRules, RuleLoadError, RuleSet, read_rules
+from monitor.rules.loader import load_failure, unexpected_failure
 from monitor.schedule import parse_digest_schedule
 from monitor.store import Store
 from monitor.types import ChannelSpec
 
 log = logging.getLogger(__name__)
 MAX_FEEDS_PER_TICK = 200
+RULE_LOAD_DEADLINE_SECONDS = 30.0
 
 
 def utc_now() -> datetime:
@@ -34,22 +38,75 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class RulesHolder:
-    """The rules in force. A failed reload keeps the last good set running."""
+def start_loading(paths: Sequence[Path]) -> Future[LoadedRules]:
+    """read_rules in a daemon thread of its own. Python cannot stop a thread, so a caller that
+    stops waiting abandons the load: it runs on in the background, its result dropped, and
+    cannot keep the process from exiting. The limits in docs/operations.md keep every load far
+    below the deadline; the deadline is the last line for anything they miss."""
+    outcome: Future[LoadedRules] = Future()
+    outcome.set_running_or_notify_cancel()  # a waiter that gives up cannot cancel the result slot
 
-    def __init__(self, paths: Sequence[Path]) -> None:
+    def load() -> None:
+        try:
+            outcome.set_result(read_rules(paths))
+        except BaseException as exc:  # whatever it is, the waiting caller gets it
+            outcome.set_exception(exc)
+
+    threading.Thread(target=load, name="rule-load", daemon=True).start()
+    return outcome
+
+
+def load_within(paths: Sequence[Path], deadline: float) -> LoadedRules:
+    """The rules, or RuleLoadError, within ``deadline`` seconds."""
+    try:
+        return start_loading(paths).result(timeout=deadline)
+    except TimeoutError:
+        raise too_slow(paths, deadline) from None
+
+
+async def load_off_loop(paths: Sequence[Path], deadline: float) -> LoadedRules:
+    """load_within for a coroutine: the event loop goes on, and no thread of its executor is
+    held (asyncio.run waits for those at exit, so a slow load would delay shutdown)."""
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(start_loading(paths)), deadline)
+    except TimeoutError:
+        raise too_slow(paths, deadline) from None
+
+
+def too_slow(paths: Sequence[Path], deadline: float) -> RuleLoadError:
+    return load_failure(paths, f"loading took longer than the {deadline:g} s deadline; nothing was loaded")
+
+
+class RulesHolder:
+    """The rules in force. Loads run in a thread of their own with a deadline; a failed reload,
+    whatever the failure, keeps the last good set running and is returned for reporting."""
+
+    def __init__(self, paths: Sequence[Path], *, deadline: float = RULE_LOAD_DEADLINE_SECONDS) -> None:
         self._paths = tuple(paths)
-        self._current = load_rules(self._paths)
+        self._deadline = deadline
+        self._current = self._accept(load_within(self._paths, deadline))
 
     def get(self) -> RuleSet:
         return self._current
 
-    def reload(self) -> RuleLoadError | None:
+    async def reload(self) -> RuleLoadError | None:
         try:
-            self._current = load_rules(self._paths)
+            loaded = await load_off_loop(self._paths, self._deadline)
         except RuleLoadError as exc:
+            if exc.__cause__ is not None:
+                log.error("unexpected error while loading rules", exc_info=exc.__cause__)
             return exc
+        except Exception as exc:  # read_rules wraps every error; this is for the thread itself
+            log.exception("rule reload failed")
+            return unexpected_failure(self._paths, exc)
+        self._current = self._accept(loaded)
         return None
+
+    @staticmethod
+    def _accept(loaded: LoadedRules) -> RuleSet:
+        for warning in loaded.skipped:
+            log.warning("rule files: %s", warning)
+        return loaded.rules
 
 
 @dataclass(frozen=True, slots=True)

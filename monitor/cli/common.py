@@ -9,7 +9,7 @@ import typer
 
 from monitor.config import ConfigError, Settings, config_path, load_settings
 from monitor.durations import parse_duration
-from monitor.rules import RuleLoadError, RuleSet, load_rules
+from monitor.rules import LoadedRules, RuleLoadError, RuleSet, read_rules
 from monitor.store import Store, StorePathError, StoreUnavailableError
 
 EXIT_INVALID_INPUT = 2
@@ -51,9 +51,18 @@ def store_or_exit(settings: Settings, *, migrate: bool = True, read_only: bool =
 
 def rules_or_exit(paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT) -> RuleSet:
     try:
-        return load_rules(paths)
+        loaded = read_rules(paths)
     except RuleLoadError as exc:
         fail(f"invalid rules:\n{exc}", code)
+    warn_skipped(loaded)
+    return loaded.rules
+
+
+def warn_skipped(loaded: LoadedRules) -> None:
+    """Name each folder entry that looks like a rule file but was not read (a directory, a
+    broken link): silently ignoring one hides the rules the user thinks are in force."""
+    for warning in loaded.skipped:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def since_option(value: str | None) -> float | None:

@@ -10,10 +10,18 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.cli.common import ConfigOption, fail, rules_or_exit, settings_or_exit, since_option, store_or_exit
+from monitor.cli.common import (
+    ConfigOption,
+    fail,
+    rules_or_exit,
+    settings_or_exit,
+    since_option,
+    store_or_exit,
+    warn_skipped,
+)
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.parse import FeedParseError, parse_feed
-from monitor.rules import RuleLoadError, RuleSet, load_rules
+from monitor.rules import RuleLoadError, RuleSet, read_rules
 from monitor.runtime import utc_now
 from monitor.store import Store
 from monitor.types import ConditionalState, RuleMatch
@@ -59,13 +67,16 @@ def check(config: ConfigOption = None, rules_dir: RulesDirOption = None) -> None
     """Validate every rule file; exit 1 with file:line:col messages on errors."""
     paths = _rule_paths(rules_dir, config)
     try:
-        ruleset = load_rules(paths)
+        loaded = read_rules(paths)
     except RuleLoadError as exc:
         typer.echo(str(exc), err=True)
         typer.echo(f"{len(exc.errors)} error(s)", err=True)
         raise typer.Exit(1) from exc
-    enabled = sum(1 for rule in ruleset.rules if rule.enabled)
-    typer.echo(f"ok: {len(ruleset.rules)} rules ({enabled} enabled) in {', '.join(map(str, paths))}")
+    warn_skipped(loaded)
+    rules = loaded.rules.rules
+    enabled = sum(1 for rule in rules if rule.enabled)
+    where = ", ".join(map(str, paths)) or "no rule files (rules: [] in the configuration)"
+    typer.echo(f"ok: {len(rules)} rules ({enabled} enabled) in {where}")
 
 
 @app.command("test")

@@ -1,12 +1,12 @@
 """Watch rules: parse, compile and match Boolean/proximity queries against item text.
 
-Pure apart from ``load_rules`` (reads files). See docs/rules.md for the rule language.
+Pure apart from ``read_rules``/``load_rules`` (read files). See docs/rules.md for the rule language.
 """
 
 from monitor.rules.compile import compile_rules, compile_text
 from monitor.rules.errors import RuleError, RuleLoadError
 from monitor.rules.explain import ExplainNode, Explanation
-from monitor.rules.loader import load_rules
+from monitor.rules.loader import LoadedRules, load_rules, read_rules
 from monitor.rules.model import REALERT_CHOICES, Rule
 from monitor.rules.ruleset import RuleSet
 from monitor.rules.source import RuleFile, parse_rule_text
@@ -16,6 +16,7 @@ __all__ = [
     "REALERT_CHOICES",
     "ExplainNode",
     "Explanation",
+    "LoadedRules",
     "Rule",
     "RuleError",
     "RuleFile",
@@ -28,4 +29,5 @@ __all__ = [
     "compile_text",
     "load_rules",
     "parse_rule_text",
+    "read_rules",
 ]

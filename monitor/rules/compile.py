@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import assert_never
 
 from monitor.rules.errors import RuleError, RuleLoadError
+from monitor.rules.limits import MAX_ALIAS_DEPTH, MAX_EXPANDED_TERMS, MAX_TOTAL_TERMS, expanded_terms
 from monitor.rules.ruleset import CompiledRule, RuleSet
 from monitor.rules.source import AliasDef, QueryText, RuleFile, parse_rule_text
 from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
@@ -20,7 +21,8 @@ def compile_rules(files: Sequence[RuleFile]) -> RuleSet:
     errors: list[RuleError] = [error for file in files for error in file.errors]
     by_name = {file.file: file for file in files}
     aliases = _alias_table(files, by_name, errors)
-    resolved = _AliasResolver(aliases, by_name, errors).resolve_all()
+    resolver = _AliasResolver(aliases, by_name, errors)
+    queries = _QueryResolver(resolver.resolve_all(), resolver.terms, errors)
     compiled: list[CompiledRule] = []
     sharer = LiteralSharer()
     first_seen: dict[str, tuple[str, int]] = {}
@@ -33,10 +35,10 @@ def compile_rules(files: Sequence[RuleFile]) -> RuleSet:
                 errors.append(file.error(rule.line, definition.column, rule.id, message))
                 continue
             first_seen[rule.id] = (file.file, rule.line)
-            query = _resolve_query(definition.query, resolved, file, rule.id, errors)
+            query = queries.resolve(definition.query, file, rule.id)
             exclude = None
             if definition.exclude is not None:
-                exclude = _resolve_query(definition.exclude, resolved, file, rule.id, errors)
+                exclude = queries.resolve(definition.exclude, file, rule.id)
                 if exclude is None:
                     continue
             if query is not None:
@@ -68,76 +70,125 @@ def _alias_table(
 
 
 class _AliasResolver:
-    """Expands every alias to an Or of its members, following references, detecting cycles."""
+    """Expands every alias once to an Or of its members (a reference shares the referenced
+    alias's expansion), detecting cycles and enforcing the alias limits (limits.py)."""
 
     def __init__(self, aliases: dict[str, AliasDef], files: dict[str, RuleFile], errors: list[RuleError]) -> None:
         self._aliases = aliases
         self._files = files
         self._errors = errors
         self._done: dict[str, Node | None] = {}
+        self.terms: dict[str, int] = {}  # resolved alias → terms it stands for
+        self._levels: dict[str, int] = {}  # resolved alias → 1 + levels of the aliases it uses
 
     def resolve_all(self) -> dict[str, Node | None]:
         for name in self._aliases:
-            self._expand(name, [])
+            if name not in self._done:
+                self._walk(name)
         return self._done
 
-    def _expand(self, name: str, stack: list[str]) -> Node | None:
-        if name in self._done:
-            return self._done[name]
-        if name in stack:
-            cycle = [*stack[stack.index(name) :], name]
-            alias = self._aliases[name]
-            path = " -> ".join("@" + n for n in cycle)
-            self._fail(alias, alias.line, alias.column, f"alias cycle: {path}")
-            for looped in cycle:
-                self._done[looped] = None
-            return None
+    def _walk(self, root: str) -> None:
+        """Depth first, each alias finished after the aliases it uses; an explicit stack, so a
+        chain of thousands of aliases cannot reach Python's recursion limit."""
+        path, on_path = [root], {root}
+        pending = [iter(self._references(root))]
+        while path:
+            child = next(pending[-1], None)
+            if child is None:
+                pending.pop()
+                on_path.discard(path[-1])
+                self._finish(path.pop())
+            elif child in on_path:
+                self._cycle([*path[path.index(child) :], child])
+            elif child in self._aliases and child not in self._done:
+                path.append(child)
+                on_path.add(child)
+                pending.append(iter(self._references(child)))
+
+    def _references(self, name: str) -> list[str]:
+        return [m.tree.name for m in self._aliases[name].members if isinstance(m.tree, AliasRef)]
+
+    def _cycle(self, cycle: list[str]) -> None:
+        alias = self._aliases[cycle[0]]
+        path = " -> ".join("@" + n for n in cycle)
+        self._fail(alias, alias.line, alias.column, f"alias cycle: {path}")
+        for looped in cycle:
+            self._done[looped] = None
+
+    def _finish(self, name: str) -> None:
+        if name in self._done:  # marked while reporting a cycle through this alias
+            return
         alias = self._aliases[name]
         children: list[Node] = []
-        complete = True
+        terms, levels, deepest = 0, 1, ""
         for member in alias.members:
-            child = self._member(alias, member.tree, member.line, member.column, [*stack, name])
+            child = self._member(alias, member.tree, member.line, member.column)
             if child is None:
-                complete = False
-            else:
-                children.append(child)
-        if name in self._done:  # marked while reporting a cycle through this alias
-            return None
-        expansion: Node | None = None
-        if complete and children:
-            expansion = children[0] if len(children) == 1 else Or(tuple(children))
-        self._done[name] = expansion
-        return expansion
+                continue
+            children.append(child)
+            used = child.name if isinstance(child, AliasRef) else None
+            terms += self.terms[used] if used else 1
+            if used and self._levels[used] >= levels:
+                levels, deepest = self._levels[used] + 1, used
+        self._done[name] = None
+        if len(children) != len(alias.members) or not children:
+            return  # the member's error is reported already
+        if levels > MAX_ALIAS_DEPTH:
+            message = f"aliases are nested more than {MAX_ALIAS_DEPTH} levels deep (@{name} -> @{deepest} -> …)"
+            self._fail(alias, alias.line, alias.column, message)
+        elif terms > MAX_EXPANDED_TERMS:
+            message = (
+                f"alias @{name} stands for {terms:,} terms once its aliases are expanded "
+                f"(at most {MAX_EXPANDED_TERMS:,})"
+            )
+            self._fail(alias, alias.line, alias.column, message)
+        else:
+            self._done[name] = children[0] if len(children) == 1 else Or(tuple(children))
+            self.terms[name], self._levels[name] = terms, levels
 
-    def _member(self, alias: AliasDef, tree: Node | None, line: int, column: int, stack: list[str]) -> Node | None:
+    def _member(self, alias: AliasDef, tree: Node | None, line: int, column: int) -> Node | None:
         if not isinstance(tree, AliasRef):
             return tree
         if tree.name not in self._aliases:
             self._fail(alias, line, column, f"alias @{alias.name}: unknown alias @{tree.name}")
             return None
-        expansion = self._expand(tree.name, stack)
+        expansion = self._done.get(tree.name)
         return replace(tree, expansion=expansion) if expansion is not None else None
 
     def _fail(self, alias: AliasDef, line: int, column: int, message: str) -> None:
         self._errors.append(self._files[alias.file].error(line, column, None, message))
 
 
-def _resolve_query(
-    query: QueryText,
-    aliases: dict[str, Node | None],
-    file: RuleFile,
-    rule_id: str,
-    errors: list[RuleError],
-) -> Node | None:
-    if query.tree is None:
-        return None
-    failures = len(errors)
+class _QueryResolver:
+    """Fills in each query's alias expansions and enforces the budgets on expanded terms, per
+    query and for the whole rule set (limits.py)."""
 
-    def report(offset: int, message: str) -> None:
-        errors.append(file.error(*query.locate(offset), rule_id, message))
+    def __init__(self, aliases: dict[str, Node | None], alias_terms: dict[str, int], errors: list[RuleError]) -> None:
+        self._aliases = aliases
+        self._terms = alias_terms
+        self._errors = errors
+        self._total = 0
 
-    tree = resolve_tree(query.tree, aliases, report)
-    return tree if len(errors) == failures else None
+    def resolve(self, query: QueryText, file: RuleFile, rule_id: str) -> Node | None:
+        if query.tree is None:
+            return None
+        failures = len(self._errors)
+
+        def report(offset: int, message: str) -> None:
+            self._errors.append(file.error(*query.locate(offset), rule_id, message))
+
+        tree = resolve_tree(query.tree, self._aliases, report)
+        if len(self._errors) != failures or self._total > MAX_TOTAL_TERMS:
+            return None
+        terms = expanded_terms(query.tree, self._terms)
+        self._total += terms
+        if terms > MAX_EXPANDED_TERMS:
+            limit = f"at most {MAX_EXPANDED_TERMS:,}"
+            report(0, f"query stands for {terms:,} terms once its aliases are expanded ({limit})")
+        elif self._total > MAX_TOTAL_TERMS:
+            message = f"the rules together stand for more than {MAX_TOTAL_TERMS:,} terms once aliases are expanded"
+            report(0, message + "; this rule is past the limit")
+        return tree if len(self._errors) == failures else None
 
 
 def resolve_tree(node: Node, aliases: dict[str, Node | None], report: Report) -> Node:

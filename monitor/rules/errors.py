@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class RuleError:
-    """One mistake in a rule file. ``line`` and ``column`` are 1-based positions in the file."""
+    """One mistake in a rule file. ``line`` and ``column`` are 1-based positions in the file;
+    0 for a problem with no place in a file (an unreadable folder, no rules at all)."""
 
     file: str
     line: int
@@ -17,7 +18,7 @@ class RuleError:
     source_line: str | None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: "
+        where = f"{self.file}:{self.line}:{self.column}: " if self.line else f"{self.file}: "
         who = f"rule {self.rule_id}: " if self.rule_id else ""
         text = where + who + self.message
         if self.source_line is not None:

@@ -253,6 +253,9 @@ def is_near(a_start: int, a_end: int, b_start: int, b_end: int, distance: int, o
 def evidence(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> set[WordSpan]:
     """Word stretches of every literal occurrence that made a (true) node true."""
     if isinstance(node, Literal):
+        first = node.words[0]
+        if not (node.case_sensitive or first.prefix or first.text in item.present):
+            return set()  # absent: skips the lookups for most members of a large alias
         size = len(node.words)
         return {(f, s, s + size) for f in scope for s in item.starts(node, f)}
     if isinstance(node, AliasRef):

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from monitor.rules.limits import MAX_OPERATORS
 from monitor.rules.syntax import DEFAULT_NEAR, FIELDS
 
 
@@ -49,12 +50,16 @@ _ALIAS_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 _PROXIMITY_RE = re.compile(r"(O?NEAR)(?:/(.*))?")
 _MAX_DISTANCE = 1000
 _OPERATORS = {"AND": Kind.AND, "OR": Kind.OR, "NOT": Kind.NOT}
+_COUNTED = frozenset({Kind.AND, Kind.OR, Kind.NOT, Kind.NEAR, Kind.FIELD})
 
 
 def tokenize_query(text: str) -> list[Token]:
-    """All tokens of ``text``, ending with an EOF token; raises QuerySyntaxError."""
+    """All tokens of ``text``, ending with an EOF token; raises QuerySyntaxError, also for a
+    query with more than MAX_OPERATORS operators (counted here, so such a query costs no more
+    than reading it up to the first one too many)."""
     tokens: list[Token] = []
     pos = 0
+    operators = 0
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -63,6 +68,14 @@ def tokenize_query(text: str) -> list[Token]:
             tokens.append(Token(Kind.EOF, len(text.rstrip()), "end of query"))
             return tokens
         token = _next_token(text, pos)
+        if token.kind in _COUNTED:
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise QuerySyntaxError(
+                    f"query has more than {MAX_OPERATORS:,} operators (AND, OR, NOT, NEAR, field scopes); "
+                    "split it into several rules or move lists of alternatives into an @alias",
+                    token.pos,
+                )
         tokens.append(token)
         pos = token.pos + len(token.source)
 

@@ -2,11 +2,17 @@
 
 Precedence, tightest first: NOT, then NEAR/ONEAR (left-associative), then AND, then OR.
 Adjacent terms without an operator are an error (never an implicit AND).
+
+Bounded: more than MAX_NESTING levels is an error, counted twice over. While parsing, open
+parentheses, NOTs and field scopes (this parser recurses into each); and in the tree built, the
+operators inside one another (a NEAR chain loops here but builds a tree as deep as the chain).
+So neither this parser nor any later walk of the tree can reach Python's recursion limit.
 """
 
 from __future__ import annotations
 
 from monitor.rules.lexer import Kind, QuerySyntaxError, Token, tokenize_query
+from monitor.rules.limits import MAX_NESTING
 from monitor.rules.syntax import (
     AliasRef,
     And,
@@ -17,15 +23,19 @@ from monitor.rules.syntax import (
     Not,
     Or,
     WordPattern,
+    children,
     is_positional,
     matches_empty,
 )
 from monitor.rules.text import fold, words
 
 MIN_PREFIX = 3
-_MAX_DEPTH = 64
 _OPERAND = "a term, phrase, @alias or '('"
 _STARTS_OPERAND = {Kind.WORD, Kind.PHRASE, Kind.ALIAS, Kind.FIELD, Kind.LPAREN, Kind.NOT}
+_TOO_DEEP = (
+    f"query is nested too deeply (more than {MAX_NESTING} levels of parentheses and operators inside one "
+    "another; each NEAR of a chain counts one)"
+)
 
 
 def parse_query(text: str, *, allow_negative: bool = False) -> Node:
@@ -88,7 +98,9 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self._tokens = tokens
         self._index = 0
-        self._depth = 0
+        self._depth = 0  # open parentheses
+        self._open = 0  # open parentheses, NOTs and field scopes: this parser's recursion
+        self._levels: dict[int, int] = {}  # id(operator node) → operators on its deepest path
         self._scope: str | None = None
 
     def parse(self) -> Node:
@@ -115,14 +127,28 @@ class _Parser:
         while self._peek().kind is Kind.OR:
             self._advance()
             children.append(self._and())
-        return children[0] if len(children) == 1 else Or(tuple(children), children[0].pos)
+        return children[0] if len(children) == 1 else self._made(Or(tuple(children), children[0].pos))
 
     def _and(self) -> Node:
         children = [self._proximity()]
         while self._peek().kind is Kind.AND:
             self._advance()
             children.append(self._proximity())
-        return children[0] if len(children) == 1 else And(tuple(children), children[0].pos)
+        return children[0] if len(children) == 1 else self._made(And(tuple(children), children[0].pos))
+
+    def _enter(self, token: Token) -> None:
+        self._open += 1
+        if self._open > MAX_NESTING:
+            raise QuerySyntaxError(_TOO_DEEP, token.pos)
+
+    def _made(self, node: Node, pos: int | None = None) -> Node:
+        """Records how many operators deep ``node`` is; beyond MAX_NESTING is an error at
+        ``pos`` (default: the node's own position)."""
+        levels = 1 + max((self._levels.get(id(child), 0) for child in children(node)), default=0)
+        if levels > MAX_NESTING:
+            raise QuerySyntaxError(_TOO_DEEP, node.pos if pos is None else pos)
+        self._levels[id(node)] = levels
+        return node
 
     def _proximity(self) -> Node:
         left = self._unary()
@@ -131,7 +157,7 @@ class _Parser:
             right = self._unary()
             for operand in (left, right):
                 self._check_near_operand(operator, operand)
-            left = Near(left, right, operator.distance, operator.ordered, left.pos)
+            left = self._made(Near(left, right, operator.distance, operator.ordered, left.pos), operator.pos)
         return left
 
     def _check_near_operand(self, operator: Token, operand: Node) -> None:
@@ -153,7 +179,10 @@ class _Parser:
     def _unary(self) -> Node:
         if self._peek().kind is Kind.NOT:
             operator = self._advance()
-            return Not(self._unary(), operator.pos)
+            self._enter(operator)
+            child = self._unary()
+            self._open -= 1
+            return self._made(Not(child, operator.pos))
         return self._primary()
 
     def _primary(self) -> Node:
@@ -171,24 +200,26 @@ class _Parser:
         raise _missing_operand(token, before)
 
     def _group(self, opening: Token) -> Node:
+        self._enter(opening)
         self._depth += 1
-        if self._depth > _MAX_DEPTH:
-            raise QuerySyntaxError("parentheses are nested too deeply", opening.pos)
         node = self._or()
         closing = self._peek()
         if closing.kind is not Kind.RPAREN:
             self._expect_end(closing)
         self._advance()
         self._depth -= 1
+        self._open -= 1
         return node
 
     def _field(self, token: Token) -> Node:
         if self._scope is not None and self._scope != token.value:
             raise QuerySyntaxError(f'"{token.source}" inside "{self._scope}:" can never match', token.pos)
+        self._enter(token)
         outer, self._scope = self._scope, token.value
         child = self._primary()
         self._scope = outer
-        return FieldScope(token.value, child, token.pos)
+        self._open -= 1
+        return self._made(FieldScope(token.value, child, token.pos))
 
     def _expect_end(self, token: Token) -> None:
         """After a complete expression: explain what should have come instead of ``token``."""

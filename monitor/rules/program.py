@@ -51,6 +51,9 @@ class ProgramCompiler:
     def _build(self, node: Node, scope: tuple[str, ...]) -> Test:
         if isinstance(node, Literal):
             return _literal_test(node, scope)
+        if isinstance(node, AliasRef) and node.expansion is not None:
+            # every reference to an alias shares its expansion: compiled once per scope
+            return self.compile(node.expansion, scope)
         if isinstance(node, AliasRef | Or):
             return self._any(_flatten_or(node), scope)
         if isinstance(node, Not):

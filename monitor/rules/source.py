@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -19,24 +19,57 @@ from monitor.rules.lexer import QuerySyntaxError
 from monitor.rules.model import Rule
 from monitor.rules.parser import make_literal, parse_query
 from monitor.rules.syntax import AliasRef, Node
+from monitor.yamlsource import YamlSourceError, compose_yaml
 
 ALIAS_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 _TOP_KEYS = ("aliases", "rules")
 _STR_TAG = "tag:yaml.org,2002:str"
-# libyaml composes ~10x faster and reports the same character-based marks.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCAN_WINDOW = 256  # raw characters one value character may skip: escapes, indentation
+_SPACE = re.compile(r"\s")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A file's text and where its lines start, shared by every query read from it."""
+
+    text: str
+    line_starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> SourceText:
+        return cls(text, (0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", text))))
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line + 1, offset - self.line_starts[line] + 1
 
 
 @dataclass(frozen=True, slots=True)
 class QueryText:
-    """A query with its tree and, for each character offset, its (line, column) in the file."""
+    """A query with its tree and where its scalar lies in the file (``start``: where its
+    characters begin, ``end``: the scalar's end), for errors that point into the query."""
 
     text: str
     tree: Node | None  # None when it did not parse (the error is in RuleFile.errors)
-    positions: tuple[tuple[int, int], ...]
+    source: SourceText
+    start: int
+    end: int
 
     def locate(self, offset: int) -> tuple[int, int]:
-        return self.positions[min(max(offset, 0), len(self.positions) - 1)]
+        """(line, column) in the file of the query's character at ``offset`` (its length: one
+        past the end). Exact for single-line scalars; for quoted escapes, folded and block
+        scalars a best effort that aligns the value's characters with the raw file text in
+        order. Worked out only when an error needs it, and each character looks at most
+        _SCAN_WINDOW raw characters ahead, so a huge query costs nothing until it is wrong."""
+        target = min(max(offset, 0), len(self.text))
+        raw, cursor = self.source.text, self.start
+        for index, char in enumerate(self.text[: target + 1]):
+            found = _find_same(raw, char, cursor, min(self.end, cursor + _SCAN_WINDOW))
+            if index == target:
+                return self.source.line_column(cursor if found < 0 else found)
+            if found >= 0:
+                cursor = found + 1
+        return self.source.line_column(cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +125,7 @@ class _FileReader:
         self.text = text
         self.filename = filename
         self.lines = tuple(text.splitlines())
-        self._line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+        self.source = SourceText.of(text)
         self.aliases: list[AliasDef] = []
         self.rules: list[RuleDef] = []
         self.errors: list[RuleError] = []
@@ -105,14 +138,9 @@ class _FileReader:
 
     def read(self) -> None:
         try:
-            root = yaml.compose(self.text, Loader=_LOADER)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            self.fail(where, None, f"invalid YAML: {exc.problem or exc.context}")
-            return
-        except yaml.YAMLError as exc:
-            self.fail((1, 1), None, f"invalid YAML: {exc}")
+            root = compose_yaml(self.text, self.filename)
+        except YamlSourceError as exc:
+            self.fail((exc.line, exc.column), None, exc.message)
             return
         if root is None or (isinstance(root, yaml.ScalarNode) and root.value == ""):
             return
@@ -204,41 +232,21 @@ class _FileReader:
         member: bool = False,
         allow_negative: bool = False,
     ) -> QueryText:
-        positions = self.positions(node)
         text = node.value
         tree: Node | None = None
+        query = QueryText(text, None, self.source, self.value_start(node), node.end_mark.index)
         try:
             tree = _parse_member(text) if member else parse_query(text, allow_negative=allow_negative)
         except QuerySyntaxError as exc:
-            where = positions[min(exc.pos, len(positions) - 1)]
-            self.fail(where, rule_id, exc.message)
-        return QueryText(text, tree, positions)
+            self.fail(query.locate(exc.pos), rule_id, exc.message)
+        return replace(query, tree=tree)
 
-    def positions(self, node: yaml.ScalarNode) -> tuple[tuple[int, int], ...]:
-        """(line, column) of every character of a scalar's value, plus one past the end.
-
-        Exact for single-line scalars; for quoted escapes, folded and block scalars this is a
-        best effort that aligns the value's characters with the raw file text in order."""
-        raw_start, raw_end = node.start_mark.index, node.end_mark.index
-        cursor = raw_start
+    def value_start(self, node: yaml.ScalarNode) -> int:
+        """Where the scalar's characters begin: after a quote, or on the line after | or >."""
+        start, end = node.start_mark.index, node.end_mark.index
         if node.style in ("|", ">"):
-            cursor = self.text.find("\n", raw_start, raw_end) + 1 or raw_start
-        elif node.style in ("'", '"'):
-            cursor += 1
-        offsets = []
-        for char in node.value:
-            found = cursor
-            while found < raw_end and not _same(self.text[found], char):
-                found += 1
-            if found < raw_end:
-                cursor = found + 1
-            offsets.append(min(found, raw_end))
-        offsets.append(cursor)
-        return tuple(self.line_column(offset) for offset in offsets)
-
-    def line_column(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        return line + 1, offset - self._line_starts[line] + 1
+            return self.text.find("\n", start, end) + 1 or start
+        return start + 1 if node.style in ("'", '"') else start
 
 
 def _parse_member(text: str) -> Node:
@@ -251,8 +259,12 @@ def _parse_member(text: str) -> Node:
     return make_literal(text, 0, case_sensitive=text.startswith("="), quoted=False)
 
 
-def _same(raw: str, char: str) -> bool:
-    return raw == char or (char.isspace() and raw.isspace())
+def _find_same(raw: str, char: str, start: int, end: int) -> int:
+    """Where ``char`` is in raw[start:end] (any whitespace stands for whitespace), else -1."""
+    if char.isspace():
+        found = _SPACE.search(raw, start, end)
+        return -1 if found is None else found.start()
+    return raw.find(char, start, end)
 
 
 def _start(node: yaml.Node) -> tuple[int, int]:

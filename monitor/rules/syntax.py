@@ -96,6 +96,17 @@ Node: TypeAlias = Literal | AliasRef | Not | And | Or | Near | FieldScope
 DEFAULT_NEAR = 10
 
 
+def children(node: Node) -> tuple[Node, ...]:
+    """The operands of an operator node as written (an alias's expansion is not one)."""
+    if isinstance(node, Literal | AliasRef):
+        return ()
+    if isinstance(node, Not | FieldScope):
+        return (node.child,)
+    if isinstance(node, Near):
+        return (node.left, node.right)
+    return node.children
+
+
 def is_positional(node: Node) -> bool:
     """Whether the node yields word positions, i.e. may be an operand of NEAR/ONEAR."""
     if isinstance(node, Literal | AliasRef | Near):
