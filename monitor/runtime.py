@@ -20,6 +20,7 @@ from monitor.config import Settings
 from monitor.fetch import Fetcher
 from monitor.pipeline import FeedReport, Pipeline, PipelineSettings
 from monitor.rules import LoadedRules, RuleLoadError, RuleSet, read_rules
+from monitor.rules.consistency import ConfiguredNames, check_rules
 from monitor.rules.loader import load_failure, unexpected_failure
 from monitor.schedule import parse_digest_schedule
 from monitor.store import Store
@@ -160,10 +161,26 @@ class Runtime:
 def open_runtime(settings: Settings, *, exclusive: bool) -> Runtime:
     """Load rules first (cheap, and a broken rule file should not touch the database)."""
     rules = RulesHolder(settings.rule_paths)
+    consistency = check_rules(rules.get().rules, configured_names(settings), utc_now().date())
+    if consistency.errors:
+        raise RuleLoadError(consistency.errors)
+    for warning in consistency.warnings:
+        log.warning("%s", warning)
     store = Store.open(settings.database_url, migrate=True, exclusive=exclusive)
     store.sync_feeds(settings.feeds, utc_now())
     senders, routing = build_senders(settings)
     return Runtime(settings, store, rules, senders, routing, channel_plans(routing))
+
+
+def configured_names(settings: Settings) -> ConfiguredNames:
+    """What rules may name: feeds (names, tags) and channels (names, tags)."""
+    return ConfiguredNames(
+        feed_names=frozenset(feed.name for feed in settings.feeds),
+        feed_tags=frozenset(tag for feed in settings.feeds for tag in feed.tags),
+        channel_names=frozenset(channel.name for channel in settings.channels),
+        channel_tags=frozenset(tag for channel in settings.channels for tag in channel.tags),
+        has_channels=bool(settings.channels),
+    )
 
 
 def channel_plans(specs: Sequence[ChannelSpec]) -> dict[str, ChannelPlan]:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -19,10 +20,12 @@ from monitor.cli.common import (
     store_or_exit,
     warn_skipped,
 )
+from monitor.config import ConfigError, config_path, load_settings
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.parse import FeedParseError, parse_feed
-from monitor.rules import RuleLoadError, RuleSet, read_rules
-from monitor.runtime import utc_now
+from monitor.rules import Rule, RuleLoadError, RuleSet, read_rules
+from monitor.rules.consistency import check_rules
+from monitor.runtime import configured_names, utc_now
 from monitor.store import Store
 from monitor.types import ConditionalState, RuleMatch
 
@@ -74,9 +77,31 @@ def check(config: ConfigOption = None, rules_dir: RulesDirOption = None) -> None
         raise typer.Exit(1) from exc
     warn_skipped(loaded)
     rules = loaded.rules.rules
+    _check_against_config(rules, config, explicit_rules=bool(rules_dir))
     enabled = sum(1 for rule in rules if rule.enabled)
     where = ", ".join(map(str, paths)) or "no rule files (rules: [] in the configuration)"
     typer.echo(f"ok: {len(rules)} rules ({enabled} enabled) in {where}")
+
+
+def _check_against_config(rules: tuple[Rule, ...], config: Path | None, *, explicit_rules: bool) -> None:
+    """Feeds and channels the rules name must exist (errors, exit 1); a past muted_until and the
+    retired realert key are warnings. With --rules-dir and no readable configuration, skipped."""
+    path = config_path(config, os.environ)
+    try:
+        settings = load_settings(path, os.environ, channel_secrets=False)
+    except ConfigError:
+        if explicit_rules:
+            typer.echo(f"note: {path} could not be read: feeds and channels named by the rules not checked", err=True)
+            return
+        raise
+    found = check_rules(rules, configured_names(settings), utc_now().date())
+    for warning in found.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if found.errors:
+        for error in found.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"{len(found.errors)} error(s) against {path}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("test")

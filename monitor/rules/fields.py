@@ -81,6 +81,7 @@ def rule_fields(
         realert=realert,
         file=file,
         line=line,
+        positions={key: (value.start_mark.line + 1, value.start_mark.column + 1) for key, _, value in entries},
     )
     return RuleFields(rule, query, exclude)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from monitor.types import Severity
 
@@ -24,9 +25,11 @@ class Rule:
     feeds: tuple[str, ...] = ()  # empty: every feed
     enabled: bool = True
     muted_until: datetime.date | None = None
-    realert: str = "never"  # one of REALERT_CHOICES
+    realert: str = "never"  # one of REALERT_CHOICES; deprecated and ignored (stories alert once)
     file: str = "<string>"
     line: int = 0
+    # 1-based (line, column) of each key's value in the file, to point at it in later checks
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     def is_muted(self, today: datetime.date) -> bool:
         """Muted rules still match and are stored; the alert layer skips them until the date
