@@ -180,6 +180,7 @@ def configured_names(settings: Settings) -> ConfiguredNames:
         channel_names=frozenset(channel.name for channel in settings.channels),
         channel_tags=frozenset(tag for channel in settings.channels for tag in channel.tags),
         has_channels=bool(settings.channels),
+        untagged_channels=tuple(channel.name for channel in settings.channels if not channel.tags),
     )
 
 

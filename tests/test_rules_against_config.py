@@ -21,7 +21,7 @@ RULES = """rules:
     feeds: [wire, Maritime]
   - id: lost
     query: drone
-    notify: [analysts, nobody]
+    notify: [nobody]
     feeds: [Wier]
   - id: old
     query: tanker
@@ -43,6 +43,9 @@ def test_problems_point_at_the_value(tmp_path: Path) -> None:
     ]
     assert [(w.rule_id, w.line, w.column) for w in found.warnings] == [("old", 12, 18), ("old", 13, 14)]
     assert "has passed" in found.warnings[0].message and "retired" in found.warnings[1].message
+    mixed = ConfiguredNames({"Wire"}, {"maritime"}, {"mail", "all"}, {"analysts"}, True, ("all",))
+    assert [e.rule_id for e in check_rules(rules, mixed, datetime.date(2026, 12, 2)).errors] == ["lost"]  # feeds
+    assert any("nobody" in w.message for w in check_rules(rules, mixed, datetime.date(2026, 12, 2)).warnings)
     console_only = check_rules(rules, ConfiguredNames({"Wire"}, {"maritime"}, (), (), False), datetime.date(2019, 1, 1))
     assert [error.rule_id for error in console_only.errors] == ["lost"]  # the console takes every tag
     assert console_only.warnings[0].rule_id == "old" and "realert" in console_only.warnings[0].message
@@ -76,7 +79,7 @@ def test_rules_check_exits_1_and_start_up_exits_2(setup: Path) -> None:
     assert "2 error(s) against" in checked.stderr
     started = runner.invoke(app, ["once", "--config", str(setup)])
     assert started.exit_code == 2 and "invalid rules" in started.stderr and '"Wier"' in started.stderr
-    fixed = RULES.replace("[analysts, nobody]", "[analysts]").replace("[Wier]", "[wire]")
+    fixed = RULES.replace("[nobody]", "[analysts]").replace("[Wier]", "[wire]")
     (setup.parent / "rules" / "r.yaml").write_text(fixed, encoding="utf-8")
     again = runner.invoke(app, ["rules", "check", "--config", str(setup)])
     assert again.exit_code == 0 and "realert is retired" in again.stderr

@@ -90,10 +90,11 @@ def _check_against_config(rules: tuple[Rule, ...], config: Path | None, *, expli
     try:
         settings = load_settings(path, os.environ, channel_secrets=False)
     except ConfigError:
-        if explicit_rules:
-            typer.echo(f"note: {path} could not be read: feeds and channels named by the rules not checked", err=True)
-            return
-        raise
+        if not explicit_rules:
+            raise
+        if path.exists():  # with --rules-dir, a missing configuration is normal
+            typer.echo(f"note: {path} is invalid: feeds and channels named by the rules not checked", err=True)
+        return
     found = check_rules(rules, configured_names(settings), utc_now().date())
     for warning in found.warnings:
         typer.echo(f"warning: {warning}", err=True)

@@ -1,9 +1,10 @@
 """Rules against the configuration they run with: mistakes that would silently cost an alert.
 
 Pure: rules, the configured feed and channel names and tags, and today's date in; problems out,
-each pointing at the rule file's line and column. A `notify` tag that no channel carries and a
-`feeds:` entry that names no feed are errors (the rule would reach nobody, or match nothing);
-a `muted_until` already past and the retired `realert` key are warnings.
+each pointing at the rule file's line and column. A `notify` tag that no channel carries is an
+error when the rule then reaches no channel at all, else a warning (untagged channels still take
+it); a `feeds:` entry that names no feed is an error (the rule could never match); a
+`muted_until` already past and the retired `realert` key are warnings.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ConfiguredNames:
     channel_names: Collection[str]
     channel_tags: Collection[str]
     has_channels: bool  # False: alerts go to the console, which takes every rule
+    untagged_channels: tuple[str, ...] = ()  # channels without tags take every rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,10 @@ def check_rules(rules: Sequence[Rule], names: ConfiguredNames, today: datetime.d
     carried = ", ".join(sorted(names.channel_tags)) or "none"
     for rule in rules:
         if names.has_channels:
-            lost = [tag for tag in rule.notify if tag not in names.channel_tags]
-            errors += [_at(rule, "notify", f'notify tag "{tag}" is on no channel (tags: {carried})') for tag in lost]
+            lost = [_at(rule, "notify", f'notify tag "{tag}" is on no channel (tags: {carried})')
+                    for tag in rule.notify if tag not in names.channel_tags]  # fmt: skip
+            reaches_none = len(lost) == len(rule.notify) and not names.untagged_channels
+            (errors if reaches_none else warnings).extend(lost)
         unknown = [name for name in rule.feeds if fold(name) not in feeds]
         errors += [_at(rule, "feeds", f'feeds: "{name}" is no configured feed\'s name or tag') for name in unknown]
         if rule.muted_until is not None and rule.muted_until < today:

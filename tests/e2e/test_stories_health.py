@@ -110,7 +110,7 @@ tick: 0.2s
 feeds:
   - {{url: "{feed_server.url("/flaky.xml")}", name: Flaky}}
 notify:
-  - {{name: ops, url: "json://127.0.0.1:{webhook.port}/ops", tags: [admin]}}
+  - {{name: ops, url: "json://127.0.0.1:{webhook.port}/ops", tags: [admin, analysts]}}
 health:
   failures: 3
   check_every: 0.5s
