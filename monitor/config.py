@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from monitor.durations import parse_duration, parse_pause, parse_size
-from monitor.fetch import FetchSettings
+from monitor.fetch import MAX_RETRY_AFTER_SECONDS, FetchSettings
 from monitor.policies import AlertPolicy, HealthPolicy
 from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
@@ -121,6 +121,7 @@ class _Config(_Strict):
     rules: str | list[str] = "rules/"
     interval: Duration = 900
     max_backoff: Duration = 6 * 3600
+    max_retry_after: Duration = Field(MAX_RETRY_AFTER_SECONDS, le=MAX_RETRY_AFTER_SECONDS)
     tick: Duration = 5
     feeds: list[_Feed] = Field(default_factory=list)
     notify: list[_Channel] = Field(default_factory=list)
@@ -137,6 +138,7 @@ class Settings:
     rule_paths: tuple[Path, ...]
     default_interval_seconds: float
     max_backoff_seconds: float
+    max_retry_after_seconds: float
     tick_seconds: float
     feeds: tuple[FeedSpec, ...]
     channels: tuple[ChannelSpec, ...]
@@ -208,6 +210,7 @@ def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: A
         rule_paths=tuple(Path(p) for p in rule_paths),
         default_interval_seconds=model.interval,
         max_backoff_seconds=model.max_backoff,
+        max_retry_after_seconds=model.max_retry_after,
         tick_seconds=model.tick,
         feeds=feeds,
         channels=tuple(spec for spec, _ in channels),

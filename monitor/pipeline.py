@@ -36,6 +36,7 @@ PROCESSING_SLOTS = 6  # feeds parsed, matched or stored at once: two parse worke
 @dataclass(frozen=True, slots=True)
 class PipelineSettings:
     max_backoff_seconds: float
+    max_retry_after_seconds: float
     max_items_per_feed: int
     lease_seconds: float
 
@@ -259,6 +260,7 @@ class Pipeline:
             job.interval_seconds,
             self._settings.max_backoff_seconds,
             result.retry_after_seconds if result else None,
+            self._settings.max_retry_after_seconds,
         )
         next_poll = now + timedelta(seconds=delay)
         self._store.record_poll(
@@ -287,9 +289,14 @@ class Pipeline:
         )
 
 
-def failure_backoff(failures: int, interval: float, max_backoff: float, retry_after: float | None) -> float:
-    """Exponential backoff from the feed's interval, capped; a server's Retry-After wins if longer."""
+def failure_backoff(
+    failures: int, interval: float, max_backoff: float, retry_after: float | None, max_retry_after: float
+) -> float:
+    """Exponential backoff from the feed's interval, capped at max_backoff; a server's Retry-After
+    wins if longer, up to its own cap. max_backoff only bounds how patient *we* get with a broken
+    feed (often small, to notice a recovery soon): it must not make us ignore a server that asked
+    for an hour of quiet, which is how a monitor gets its address blocked."""
     delay = min(interval * 2.0 ** max(failures - 1, 0), max(max_backoff, interval))
     if retry_after is not None:
-        delay = max(delay, min(retry_after, max(max_backoff, interval)))
+        delay = max(delay, min(retry_after, max_retry_after))
     return delay

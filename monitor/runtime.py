@@ -72,6 +72,7 @@ class Runtime:
     def pipeline(self, fetcher: Fetcher, executor: Executor | None) -> Pipeline:
         settings = PipelineSettings(
             max_backoff_seconds=self.settings.max_backoff_seconds,
+            max_retry_after_seconds=self.settings.max_retry_after_seconds,
             max_items_per_feed=self.settings.max_items_per_feed,
             lease_seconds=self.settings.fetch.deadline * 2 + 60,
         )
