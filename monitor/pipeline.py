@@ -17,6 +17,7 @@ from typing import Any
 from monitor.alerts.routing import channels_for
 from monitor.fetch import Fetcher
 from monitor.group_commit import GroupCommit
+from monitor.logs import RepeatedErrors
 from monitor.parse import FeedParseError
 from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
@@ -78,6 +79,7 @@ class Pipeline:
         settings: PipelineSettings,
         clock: Callable[[], datetime],
         parse_executor: Executor | None = None,
+        errors: RepeatedErrors | None = None,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
@@ -86,6 +88,8 @@ class Pipeline:
         self._settings = settings
         self._clock = clock
         self._executor = parse_executor
+        # the daemon passes its own, which outlives this cycle's pipeline
+        self._errors = errors or RepeatedErrors()
         # Storing a fresh feed (story grouping, inserts) takes tens of ms of CPU and SQL; it runs
         # in a worker thread, one feed at a time, so the event loop keeps fetches alive.
         self._store_turn = asyncio.Lock()
@@ -102,7 +106,7 @@ class Pipeline:
         try:
             return await self._poll(job)
         except Exception as exc:  # one feed's bug must never stop the others
-            log.exception("feed poll crashed", extra={"feed": job.name})
+            self._errors.log(log, logging.ERROR, "feed poll crashed", exc, extra={"feed": job.name})
             message = f"internal error: {type(exc).__name__}: {exc}"
             return await self._off_loop(self._record_error, job, "internal", message, None)
 

@@ -16,6 +16,7 @@ from monitor.alerts.console import CONSOLE, ConsoleChannel
 from monitor.alerts.outbox import ChannelPlan, OutboxReport, Sender, deliver_pending
 from monitor.config import Settings
 from monitor.fetch import Fetcher
+from monitor.logs import RepeatedErrors
 from monitor.pipeline import FeedReport, Pipeline, PipelineSettings
 from monitor.rules import RuleLoadError, RuleSet, load_rules
 from monitor.schedule import parse_digest_schedule
@@ -69,14 +70,14 @@ class Runtime:
     worker_id: str = field(default_factory=worker_name)
     clock: Callable[[], datetime] = utc_now
 
-    def pipeline(self, fetcher: Fetcher, executor: Executor | None) -> Pipeline:
+    def pipeline(self, fetcher: Fetcher, executor: Executor | None, errors: RepeatedErrors | None = None) -> Pipeline:
         settings = PipelineSettings(
             max_backoff_seconds=self.settings.max_backoff_seconds,
             max_retry_after_seconds=self.settings.max_retry_after_seconds,
             max_items_per_feed=self.settings.max_items_per_feed,
             lease_seconds=self.settings.fetch.deadline * 2 + 60,
         )
-        return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor)
+        return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors)
 
     async def cycle(self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool) -> CycleReport:
         reports = await self.pipeline(fetcher, executor).poll_feeds(
