@@ -3,12 +3,18 @@ count (issue 12: a full disk wrote a 53-line traceback every tick, 3,500 lines a
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from support.waiting import until
 
+from monitor.config import load_settings
+from monitor.daemon import Daemon
 from monitor.logs import RepeatedErrors
+from monitor.runtime import open_runtime
 
 log = logging.getLogger("monitor.test_repeats")
 
@@ -78,3 +84,37 @@ def test_different_errors_and_messages_are_not_merged(caplog: pytest.LogCaptureF
         repeats.log(log, logging.ERROR, "alert delivery failed", raised(disk_full("a")))
         repeats.log(log, logging.ERROR, "poll cycle failed", raised(disk_full("b")))
     assert len(caplog.records) == 3
+
+
+def test_the_daemon_logs_a_full_disk_once_not_every_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "main.yaml").write_text("rules:\n  - id: a\n    title: A\n    query: arms\n")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path / 'monitor.db'}\nrules: {tmp_path / 'rules'}\ntick: 0.02s\n"
+        "feeds:\n  - url: http://127.0.0.1:9/feed.xml\n",
+        encoding="utf-8",
+    )
+    runtime = open_runtime(load_settings(config, {}), exclusive=True)
+    attempts: list[int] = []
+
+    def full_disk(*_args: object, **_kwargs: object) -> list[object]:
+        attempts.append(1)
+        raise disk_full("lease")
+
+    monkeypatch.setattr(runtime.store, "claim_feeds", full_disk)
+
+    async def scenario() -> None:
+        daemon = Daemon(runtime, watch_rules=False)
+        running = asyncio.create_task(daemon.run())
+        await until(lambda: len(attempts) >= 50, "50 failed ticks")
+        daemon.request_stop()
+        assert await running == 0
+
+    with caplog.at_level(logging.ERROR, logger="monitor.daemon"):
+        asyncio.run(scenario())
+    failures = [r for r in caplog.records if r.getMessage().startswith("poll cycle failed")]
+    assert len(failures) == 1, f"{len(attempts)} failed ticks"
+    assert failures[0].exc_info is not None

@@ -146,6 +146,10 @@ class Store:
     ) -> list[FeedJob]:
         return feed_ops.claim_feeds(self._engine, now, worker_id, lease_seconds, limit, due_only=due_only)
 
+    def replan_feeds(self, now: datetime, tolerance_seconds: float) -> int:
+        """Reschedule feeds last polled after ``now``: the clock was set back (feeds.replan_feeds)."""
+        return feed_ops.replan_feeds(self._engine, now, tolerance_seconds)
+
     def known_item_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
         return feed_ops.known_item_keys(self._engine, feed_id, keys)
 
