@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from monitor.alerts.isolation import ChannelClosedError
 from monitor.alerts.outbox import OutboxReport, Sender, drain_channel
 from monitor.clock import CLOCK_STEP_TOLERANCE_SECONDS, ClockWatch, run_every
 from monitor.feedhealth import FeedHealthWatch
@@ -30,6 +31,9 @@ from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0
+# Sends under way at SIGTERM get this long, then their processes are killed: well inside the
+# 10 s promised for the exit, whatever a channel does.
+SEND_GRACE_SECONDS = 5.0
 # Workers sharing a database see a broken rule edit within seconds of each other; one of them
 # sends the notice. The same error again after this long is news and is sent again.
 NOTICE_QUIET_SECONDS = 600.0
@@ -118,7 +122,7 @@ class Daemon:
                     task.cancel()
                 if watcher is not None:
                     watcher.cancel()
-                await self._wait_idle()
+                await self._wind_down()
         finally:
             if self._metrics_server is not None:
                 self._metrics_server.stop()
@@ -136,6 +140,14 @@ class Daemon:
             asyncio.create_task(run_every(settings.tick_seconds, self._start_drains, self._stop)),
             asyncio.create_task(run_every(check_every, self._check_health, self._stop, first_delay=check_every)),
         ]
+
+    async def _wind_down(self) -> None:
+        """Channels refuse new sends at once and cut off those still under way after the send
+        grace; an interrupted delivery stays pending for the next start. Meanwhile the running
+        cycle may finish."""
+        closing = asyncio.create_task(asyncio.to_thread(self._runtime.close_channels, SEND_GRACE_SECONDS))
+        await self._wait_idle()
+        await closing
 
     async def _wait_idle(self) -> None:
         try:
@@ -244,6 +256,9 @@ class Daemon:
         if task.cancelled():
             return
         error = task.exception()
+        if isinstance(error, ChannelClosedError):
+            log.info("alert delivery stopped by shutdown; unsent alerts stay pending", extra={"channel": channel})
+            return
         if error is not None:
             self._errors.log(log, logging.ERROR, "alert delivery failed", error, extra={"channel": channel})
             return

@@ -69,6 +69,12 @@ class Runtime:
     plans: Mapping[str, ChannelPlan] = field(default_factory=dict)
     worker_id: str = field(default_factory=worker_name)
     clock: Callable[[], datetime] = utc_now
+    channels: ChannelSet | None = None  # owns the channels' sending processes
+
+    def close_channels(self, grace: float = 0.0) -> None:
+        """Refuse new sends; cut off those still under way after ``grace`` seconds."""
+        if self.channels is not None:
+            self.channels.close(grace)
 
     def pipeline(self, fetcher: Fetcher, executor: Executor | None, errors: RepeatedErrors | None = None) -> Pipeline:
         settings = PipelineSettings(
@@ -95,6 +101,7 @@ class Runtime:
         return {spec.name: spec.tags for spec in self.routing}
 
     def close(self) -> None:
+        self.close_channels()
         self.store.close()
 
 
@@ -103,8 +110,9 @@ def open_runtime(settings: Settings, *, exclusive: bool) -> Runtime:
     rules = RulesHolder(settings.rule_paths)
     store = Store.open(settings.database_url, migrate=True, exclusive=exclusive)
     store.sync_feeds(settings.feeds, utc_now())
-    senders, routing = build_senders(settings)
-    return Runtime(settings, store, rules, senders, routing, channel_plans(routing))
+    channels = ChannelSet(settings.channels, settings.channel_min_intervals) if settings.channels else None
+    senders, routing = build_senders(channels)
+    return Runtime(settings, store, rules, senders, routing, channel_plans(routing), channels=channels)
 
 
 def channel_plans(specs: Sequence[ChannelSpec]) -> dict[str, ChannelPlan]:
@@ -118,9 +126,8 @@ def channel_plans(specs: Sequence[ChannelSpec]) -> dict[str, ChannelPlan]:
     }
 
 
-def build_senders(settings: Settings) -> tuple[tuple[Sender, ...], tuple[ChannelSpec, ...]]:
-    if not settings.channels:
+def build_senders(channels: ChannelSet | None) -> tuple[tuple[Sender, ...], tuple[ChannelSpec, ...]]:
+    if channels is None:
         return (ConsoleChannel(),), (CONSOLE,)
-    channels = ChannelSet(settings.channels, settings.channel_min_intervals)
     senders: tuple[Sender, ...] = tuple(channels)
     return senders, channels.specs

@@ -3,7 +3,9 @@ kind of service behind it, and each service's result recorded."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ from monitor.alerts.formats import (
     apprise_body_format,
     channel_kind,
 )
+from monitor.alerts.isolation import SEND_DEADLINE_SECONDS, ChildSender, SendAbandonedError
 from monitor.redact import redact_text, redact_url
 from monitor.types import Alert, ChannelSpec
 
@@ -31,7 +34,8 @@ class SendOutcome:
 
 
 class Channel:
-    """A named destination. Sending blocks (Apprise is synchronous); callers use a thread."""
+    """A named destination. Sending blocks (Apprise is synchronous); callers use a thread. The
+    send itself runs in a child process with a hard deadline (monitor.alerts.isolation)."""
 
     def __init__(self, spec: ChannelSpec, min_interval: float | None = None) -> None:
         self.spec = spec
@@ -50,6 +54,9 @@ class Channel:
             # for another pace, e.g. 0 for a local relay.
             for service in self._apprise:
                 service.request_rate_per_sec = min_interval
+        self._child = ChildSender(
+            spec.name, functools.partial(Channel, spec, min_interval), "notify_here", _deadline(self._apprise)
+        )
 
     @property
     def name(self) -> str:
@@ -70,6 +77,22 @@ class Channel:
         return self._notify(Rendered(title, body, "text"), "text")
 
     def _notify(self, message: Rendered, body_format: str | None) -> SendOutcome:
+        """ChannelClosedError (the daemon is stopping) is raised: the delivery must stay pending."""
+        try:
+            outcome: SendOutcome = self._child.call(message, body_format)
+        except SendAbandonedError as exc:
+            return SendOutcome(False, str(exc))
+        return outcome
+
+    def close(self, grace: float = 0.0) -> None:
+        """Refuse new sends, give one under way ``grace`` seconds, then cut it off."""
+        self._child.close(grace)
+
+    def refuse(self) -> None:
+        self._child.refuse()
+
+    def notify_here(self, message: Rendered, body_format: str | None) -> SendOutcome:
+        """The send itself, in the calling process (the child of ``_notify``)."""
         try:
             result = self._apprise.notify(body=message.body, title=message.title, body_format=body_format)
         except Exception as exc:  # a plugin bug must not take the outbox down
@@ -99,6 +122,12 @@ def _failure_text(services: Sequence[object]) -> str:
     return redact_text("; ".join(problems))[:1000]
 
 
+def _deadline(services: apprise.Apprise) -> float:
+    """Apprise's pacing between messages (e-mail: 5.5 s, or the channel's min_interval) comes on
+    top of the network time."""
+    return SEND_DEADLINE_SECONDS + sum(float(service.request_rate_per_sec or 0) for service in services)
+
+
 class ChannelSet:
     """All configured channels, by name."""
 
@@ -112,3 +141,12 @@ class ChannelSet:
     @property
     def specs(self) -> tuple[ChannelSpec, ...]:
         return tuple(channel.spec for channel in self._channels.values())
+
+    def close(self, grace: float = 0.0) -> None:
+        """Every channel refuses new sends at once; sends still under way after ``grace`` seconds
+        are cut off (their child processes killed), so no channel can hold up the daemon's exit."""
+        until = time.monotonic() + grace
+        for channel in self:
+            channel.refuse()
+        for channel in self:
+            channel.close(max(0.0, until - time.monotonic()))
