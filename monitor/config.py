@@ -28,7 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from monitor.durations import parse_duration, parse_pause, parse_size
 from monitor.fetch import MAX_RETRY_AFTER_SECONDS, FetchSettings
-from monitor.policies import AlertPolicy, HealthPolicy
+from monitor.policies import DAY, AlertPolicy, HealthPolicy, RetentionPolicy
 from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
 from monitor.types import ChannelSpec, FeedSpec, Severity
@@ -40,6 +40,24 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Pause = Annotated[float, BeforeValidator(parse_pause)]
 Size = Annotated[int, BeforeValidator(parse_size)]
+MIN_RETENTION_DAYS = 7
+
+
+def _retention_age(value: object) -> float | None:
+    """A duration of at least a week, or `never`. Story grouping looks back 3 days, digests
+    need the last sent alert and feeds still list items for days: a shorter age would re-store
+    (and could re-alert) items the feed still carries."""
+    if isinstance(value, str) and value.strip().lower() == "never":
+        return None
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"invalid age {value!r} (use e.g. 90d, 52w, or never)")
+    seconds = parse_duration(value)
+    if seconds < MIN_RETENTION_DAYS * DAY:
+        raise ValueError(f"must be at least {MIN_RETENTION_DAYS}d, or never")
+    return seconds
+
+
+Age = Annotated[float | None, BeforeValidator(_retention_age)]
 
 
 class ConfigError(Exception):
@@ -116,6 +134,12 @@ class _Health(_Strict):
     check_every: Duration = 60
 
 
+class _Retention(_Strict):
+    items: Age = 90 * DAY
+    hits: Age = None
+    deliveries: Age = 30 * DAY
+
+
 class _Config(_Strict):
     database: str = "sqlite:///data/monitor.db"
     rules: str | list[str] = "rules/"
@@ -128,6 +152,7 @@ class _Config(_Strict):
     fetch: _Fetch = Field(default_factory=lambda: _Fetch())
     alerts: _Alerts = Field(default_factory=lambda: _Alerts())
     health: _Health = Field(default_factory=lambda: _Health())
+    retention: _Retention = Field(default_factory=lambda: _Retention())
     log_format: Literal["text", "json"] = "text"
 
 
@@ -148,6 +173,7 @@ class Settings:
     alerts: AlertPolicy
     health: HealthPolicy
     health_check_seconds: float
+    retention: RetentionPolicy
     log_format: str
 
 
@@ -233,6 +259,7 @@ def _settings(model: _Config, path: Path, environ: Mapping[str, str], line_of: A
         ),
         health=HealthPolicy(model.health.failures, model.health.silence_factor),
         health_check_seconds=model.health.check_every,
+        retention=RetentionPolicy(model.retention.items, model.retention.hits, model.retention.deliveries),
         log_format=model.log_format,
     )
 

@@ -27,6 +27,7 @@ from monitor.logs import RepeatedErrors
 from monitor.metrics import Metrics, MetricsServer
 from monitor.observe import HealthCheck, record_deliveries, record_polls
 from monitor.parse_pool import parse_pool
+from monitor.retention import PRUNE_EVERY_SECONDS, Pruner
 from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Daemon:
         self._errors = RepeatedErrors()  # a failure that recurs every tick is logged once, then counted
         self._clock_watch = ClockWatch(runtime.clock)
         self._replan_due = True  # at start too: the clock may have been set back while we were down
+        self._pruner = Pruner(runtime.store, runtime.settings.retention, runtime.clock, self._metrics)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -139,6 +141,9 @@ class Daemon:
             asyncio.create_task(run_every(settings.tick_seconds, self._tick, self._stop)),
             asyncio.create_task(run_every(settings.tick_seconds, self._start_drains, self._stop)),
             asyncio.create_task(run_every(check_every, self._check_health, self._stop, first_delay=check_every)),
+            asyncio.create_task(
+                run_every(PRUNE_EVERY_SECONDS, self._prune, self._stop, first_delay=settings.tick_seconds)
+            ),
         ]
 
     async def _wind_down(self) -> None:
@@ -229,6 +234,12 @@ class Daemon:
             await self._health_watch.check()
         except Exception as exc:  # a database hiccup: the next check tries again
             self._errors.log(log, logging.ERROR, "feed health check failed", exc)
+
+    async def _prune(self) -> None:
+        try:
+            await self._pruner.run(self._stop)
+        except Exception as exc:  # the next pass, an hour later, picks up where this one stopped
+            self._errors.log(log, logging.WARNING, "deleting old rows failed; trying again in an hour", exc)
 
     async def _start_drains(self) -> None:
         """One drain task per channel at a time; a slow or throttled channel delays only itself."""

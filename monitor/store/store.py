@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from monitor.store import feeds as feed_ops
-from monitor.store import health, outbox, views
+from monitor.store import health, outbox, retention, views
 from monitor.store import items as item_ops
 from monitor.store.db import (
     WriterLock,
@@ -256,6 +256,14 @@ class Store:
 
     def pending_count(self) -> int:
         return outbox.pending_count(self._engine)
+
+    # retention
+    def prune(self, kind: str, before: datetime, limit: int) -> dict[str, int]:
+        """Delete up to ``limit`` rows of ``kind`` (retention.PRUNABLE: hits, deliveries, items,
+        stories) older than ``before``, with the rows that exist only for them, in one short
+        transaction; rows deleted, by table. Never an item with a hit, nor a hit whose alert is
+        still pending."""
+        return retention.prune(self._engine, kind, before, limit)
 
     # views
     def list_hits(
