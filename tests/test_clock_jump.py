@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.configs import write_config
 from support.feedserver import FeedServer
 from support.waiting import until
 
@@ -45,30 +46,15 @@ def test_clock_watch_sees_steps_but_not_the_passing_of_time() -> None:
     assert watch.step() == 60
 
 
-def write_config(tmp_path: Path, feed_url: str) -> Path:
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "main.yaml").write_text("rules:\n  - id: a\n    title: A\n    query: artillery\n")
-    config = tmp_path / "monitor.yaml"
-    config.write_text(
-        f"""
-database: sqlite:///{tmp_path / "monitor.db"}
-rules: {tmp_path / "rules"}
-interval: 1s
-tick: 0.2s
-feeds:
-  - url: {feed_url}
-    name: Wire
-""",
-        encoding="utf-8",
-    )
-    return config
+def wire(feed_server: FeedServer) -> str:
+    return f"interval: 1s\ntick: 0.2s\nfeeds:\n  - url: {feed_server.url('/wire.xml')}\n    name: Wire\n"
 
 
 def test_the_daemon_keeps_polling_after_the_clock_is_set_back_an_hour(
     tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     feed_server.route("/wire.xml", rss("Wire", [QUIET]))
-    runtime = open_runtime(load_settings(write_config(tmp_path, feed_server.url("/wire.xml")), {}), exclusive=True)
+    runtime = open_runtime(load_settings(write_config(tmp_path, wire(feed_server)), {}), exclusive=True)
     clock = SteppedClock()
     runtime.clock = clock
 

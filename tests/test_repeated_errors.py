@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from support.configs import write_config
 from support.waiting import until
 
 from monitor.config import load_settings
@@ -89,14 +90,7 @@ def test_different_errors_and_messages_are_not_merged(caplog: pytest.LogCaptureF
 def test_the_daemon_logs_a_full_disk_once_not_every_tick(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "main.yaml").write_text("rules:\n  - id: a\n    title: A\n    query: arms\n")
-    config = tmp_path / "monitor.yaml"
-    config.write_text(
-        f"database: sqlite:///{tmp_path / 'monitor.db'}\nrules: {tmp_path / 'rules'}\ntick: 0.02s\n"
-        "feeds:\n  - url: http://127.0.0.1:9/feed.xml\n",
-        encoding="utf-8",
-    )
+    config = write_config(tmp_path, "tick: 0.02s\nfeeds:\n  - url: http://127.0.0.1:9/feed.xml\n")
     runtime = open_runtime(load_settings(config, {}), exclusive=True)
     attempts: list[int] = []
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine
+from support.configs import write_config
 from support.smtp import free_port
 from support.waiting import until
 
@@ -19,24 +20,16 @@ from monitor.runtime import open_runtime
 from tests.store.bulk_history import History, row_counts, write_history
 
 
-def write_config(tmp_path: Path, extra: str = "") -> Path:
-    (tmp_path / "rules").mkdir(exist_ok=True)
-    (tmp_path / "rules" / "main.yaml").write_text("rules:\n  - id: a\n    title: A\n    query: arms\n")
-    config = tmp_path / "monitor.yaml"
-    config.write_text(
-        f"database: sqlite:///{tmp_path / 'monitor.db'}\nrules: {tmp_path / 'rules'}\n"
-        f"feeds:\n  - url: http://127.0.0.1:9/feed.xml\n    name: Wire\n{extra}",
-        encoding="utf-8",
-    )
-    return config
+def with_retention(tmp_path: Path, retention: str = "") -> Path:
+    return write_config(tmp_path, f"feeds:\n  - url: http://127.0.0.1:9/feed.xml\n    name: Wire\n{retention}")
 
 
 def test_defaults_keep_hits_and_prune_quiet_items_and_sent_alerts(tmp_path: Path) -> None:
-    assert load_settings(write_config(tmp_path), {}).retention == RetentionPolicy(90 * DAY, None, 30 * DAY)
+    assert load_settings(with_retention(tmp_path), {}).retention == RetentionPolicy(90 * DAY, None, 30 * DAY)
 
 
 def test_ages_and_never(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "retention:\n  items: 26w\n  hits: 365d\n  deliveries: never\n")
+    config = with_retention(tmp_path, "retention:\n  items: 26w\n  hits: 365d\n  deliveries: never\n")
     assert load_settings(config, {}).retention == RetentionPolicy(26 * 7 * DAY, 365 * DAY, None)
 
 
@@ -50,11 +43,11 @@ def test_ages_and_never(tmp_path: Path) -> None:
 )
 def test_bad_retention_is_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_settings(write_config(tmp_path, text), {})
+        load_settings(with_retention(tmp_path, text), {})
 
 
 def test_the_daemon_prunes_at_start_and_counts_it(tmp_path: Path) -> None:
-    settings = load_settings(write_config(tmp_path), {})
+    settings = load_settings(with_retention(tmp_path), {})
     runtime = open_runtime(settings, exclusive=True)
     engine = create_engine(settings.database_url)
     history = History(items=2_000, old_share=0.5, now=datetime.now(UTC))

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from support.configs import write_config
 from support.feedserver import FeedServer
 
 from monitor.config import ConfigError, load_settings
@@ -15,23 +16,9 @@ from monitor.pipeline import failure_backoff
 from monitor.runtime import open_runtime
 
 
-def write_config(tmp_path: Path, feed_url: str, extra: str = "") -> Path:
-    (tmp_path / "rules").mkdir(exist_ok=True)
-    (tmp_path / "rules" / "main.yaml").write_text("rules:\n  - id: a\n    title: A\n    query: arms\n")
-    config = tmp_path / "monitor.yaml"
-    config.write_text(
-        f"""
-database: sqlite:///{tmp_path / "monitor.db"}
-rules: {tmp_path / "rules"}
-interval: 3s
-max_backoff: 12s
-feeds:
-  - url: {feed_url}
-    name: Limited
-{extra}""",
-        encoding="utf-8",
-    )
-    return config
+def limited_feed(tmp_path: Path, feed_url: str, extra: str = "") -> Path:
+    body = f"interval: 3s\nmax_backoff: 12s\nfeeds:\n  - url: {feed_url}\n    name: Limited\n{extra}"
+    return write_config(tmp_path, body)
 
 
 def retry_delay_after_one_poll(config: Path) -> float:
@@ -54,13 +41,13 @@ def test_a_429_with_retry_after_3600_waits_an_hour_despite_a_12s_max_backoff(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     feed_server.route("/feed.xml", b"slow down", status=429, headers={"Retry-After": "3600"})
-    config = write_config(tmp_path, feed_server.url("/feed.xml"))
+    config = limited_feed(tmp_path, feed_server.url("/feed.xml"))
     assert retry_delay_after_one_poll(config) == 3600
 
 
 def test_max_retry_after_caps_what_a_server_can_ask(tmp_path: Path, feed_server: FeedServer) -> None:
     feed_server.route("/feed.xml", b"slow down", status=503, headers={"Retry-After": "86400"})
-    config = write_config(tmp_path, feed_server.url("/feed.xml"), "max_retry_after: 2h\n")
+    config = limited_feed(tmp_path, feed_server.url("/feed.xml"), "max_retry_after: 2h\n")
     assert retry_delay_after_one_poll(config) == 7200
 
 
@@ -75,6 +62,6 @@ def test_backoff_rules() -> None:
 
 
 def test_max_retry_after_is_at_most_a_day(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "https://feeds.example/x.xml", "max_retry_after: 2d\n")
+    config = limited_feed(tmp_path, "https://feeds.example/x.xml", "max_retry_after: 2d\n")
     with pytest.raises(ConfigError, match="max_retry_after"):
         load_settings(config, {})

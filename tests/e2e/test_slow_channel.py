@@ -5,32 +5,23 @@ the alert must still be pending for the next start."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from support.configs import write_config
 from support.feedserver import FeedServer
 from support.trickle import TrickleServer
 
+from tests.e2e.conftest import spawn_daemon
 from tests.e2e.feeds import ARMS_1, QUIET, RULES_YAML, rss
 
 
 def test_sigterm_exits_within_10s_while_a_channel_trickles(tmp_path: Path, feed_server: FeedServer) -> None:
     feed_server.route("/wire.xml", rss("Wire", [ARMS_1, QUIET]))
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "main.yaml").write_text(RULES_YAML, encoding="utf-8")
-    database = tmp_path / "monitor.db"
     with TrickleServer(interval=2.0) as trickle:
-        config = tmp_path / "monitor.yaml"
-        config.write_text(
-            f"""
-database: sqlite:///{database}
-rules: rules/
-interval: 1s
+        body = f"""interval: 1s
 tick: 0.3s
 feeds:
   - url: {feed_server.url("/wire.xml")}
@@ -38,17 +29,8 @@ feeds:
 notify:
   - name: slow-hook
     url: json://127.0.0.1:{trickle.port}/hook
-""",
-            encoding="utf-8",
-        )
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-            cwd=tmp_path,
-            env={k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+"""
+        daemon = spawn_daemon(write_config(tmp_path, body, rules=RULES_YAML))
         try:
             assert trickle.connected.wait(timeout=60), "the alert went out to the slow webhook"
             started = time.monotonic()
@@ -64,6 +46,6 @@ notify:
         assert elapsed < 10, f"exit took {elapsed:.1f} s\n{output}"
         assert trickle.hung_up.wait(timeout=10), "no process kept the webhook's connection open"
     assert "unsent alerts stay pending" in output
-    with sqlite3.connect(database) as conn:
+    with sqlite3.connect(tmp_path / "monitor.db") as conn:
         rows = conn.execute("SELECT status, sent_at FROM deliveries WHERE channel = 'slow-hook'").fetchall()
     assert rows == [("pending", None)]
