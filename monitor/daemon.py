@@ -166,8 +166,8 @@ class Daemon:
             log.warning("work still running after %.0fs; leases will hand it to the next start", SHUTDOWN_GRACE_SECONDS)
 
     async def _tick(self) -> None:
-        """The scheduler's job: it returns at once, so a cycle longer than the tick neither
-        skips the heartbeat (/healthz stays alive) nor makes the scheduler warn every tick."""
+        """The heartbeat: it starts a cycle and returns at once, so a cycle longer than the tick
+        does not stop the heartbeat (/healthz stays alive)."""
         if self._stop.is_set() or self._fetcher is None:
             return
         self._health.ticked()

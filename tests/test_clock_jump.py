@@ -17,6 +17,8 @@ from support.waiting import until
 from monitor.clock import ClockWatch, run_every
 from monitor.config import load_settings
 from monitor.daemon import Daemon
+from monitor.metrics import Metrics
+from monitor.observe import HealthCheck
 from monitor.runtime import open_runtime
 from monitor.store import Store
 from tests.e2e.feeds import QUIET, rss
@@ -97,3 +99,13 @@ def test_a_failing_periodic_job_keeps_its_rhythm(caplog: pytest.LogCaptureFixtur
     asyncio.run(scenario())
     assert runs == [0, 1, 2]
     assert caplog.text.count("periodic job job failed") == 3
+
+
+def test_a_stalled_heartbeat_shows_even_when_the_wall_clock_went_back(tmp_path: Path) -> None:
+    wall, mono = [T0], [0.0]
+    with Store.open(f"sqlite:///{tmp_path / 'm.db'}") as store:
+        health = HealthCheck(store, Metrics(), 5.0, lambda: wall[0], lambda: mono[0])
+        health.ticked()
+        wall[0], mono[0] = T0 - HOUR, 600.0  # ten minutes without a tick; the wall clock says -1 h
+        status = health()
+    assert not status.scheduler_alive and not status.ok
