@@ -27,8 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from monitor.durations import parse_duration, parse_pause, parse_size
-from monitor.fetch import FetchSettings
-from monitor.policies import AlertPolicy, HealthPolicy
+from monitor.fetch import MAX_RETRY_AFTER_SECONDS, FetchSettings
+from monitor.policies import DAY, AlertPolicy, HealthPolicy, RetentionPolicy
 from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
 from monitor.secret_refs import SecretSource, referenced, substitute
@@ -40,6 +40,24 @@ DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Pause = Annotated[float, BeforeValidator(parse_pause)]
 Size = Annotated[int, BeforeValidator(parse_size)]
+MIN_RETENTION_DAYS = 7
+
+
+def _retention_age(value: object) -> float | None:
+    """A duration of at least a week, or `never`. Story grouping looks back 3 days, digests
+    need the last sent alert and feeds still list items for days: a shorter age would re-store
+    (and could re-alert) items the feed still carries."""
+    if isinstance(value, str) and value.strip().lower() == "never":
+        return None
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"invalid age {value!r} (use e.g. 90d, 52w, or never)")
+    seconds = parse_duration(value)
+    if seconds < MIN_RETENTION_DAYS * DAY:
+        raise ValueError(f"must be at least {MIN_RETENTION_DAYS}d, or never")
+    return seconds
+
+
+Age = Annotated[float | None, BeforeValidator(_retention_age)]
 
 
 class ConfigError(Exception):
@@ -122,18 +140,26 @@ class _Health(_Strict):
     check_every: Duration = 60
 
 
+class _Retention(_Strict):
+    items: Age = 90 * DAY
+    hits: Age = None
+    deliveries: Age = 30 * DAY
+
+
 class _Config(_Strict):
     database: str = "sqlite:///data/monitor.db"
     rules: str | list[str] = "rules/"
     interval: Duration = 900
     max_age: Duration = 3 * 86400
     max_backoff: Duration = 6 * 3600
+    max_retry_after: Duration = Field(MAX_RETRY_AFTER_SECONDS, le=MAX_RETRY_AFTER_SECONDS)
     tick: Duration = 5
     feeds: list[_Feed] = Field(default_factory=list)
     notify: list[_Channel] = Field(default_factory=list)
     fetch: _Fetch = Field(default_factory=lambda: _Fetch())
     alerts: _Alerts = Field(default_factory=lambda: _Alerts())
     health: _Health = Field(default_factory=lambda: _Health())
+    retention: _Retention = Field(default_factory=lambda: _Retention())
     log_format: Literal["text", "json"] = "text"
 
 
@@ -144,6 +170,7 @@ class Settings:
     rule_paths: tuple[Path, ...]
     default_interval_seconds: float
     max_backoff_seconds: float
+    max_retry_after_seconds: float
     tick_seconds: float
     max_age_seconds: float
     feeds: tuple[FeedSpec, ...]
@@ -154,6 +181,7 @@ class Settings:
     alerts: AlertPolicy
     health: HealthPolicy
     health_check_seconds: float
+    retention: RetentionPolicy
     log_format: str
 
 
@@ -224,6 +252,7 @@ def _settings(
         rule_paths=tuple(Path(p) for p in rule_paths),
         default_interval_seconds=model.interval,
         max_backoff_seconds=model.max_backoff,
+        max_retry_after_seconds=model.max_retry_after,
         tick_seconds=model.tick,
         max_age_seconds=model.max_age,
         feeds=feeds,
@@ -248,6 +277,7 @@ def _settings(
         ),
         health=HealthPolicy(model.health.failures, model.health.silence_factor),
         health_check_seconds=model.health.check_every,
+        retention=RetentionPolicy(model.retention.items, model.retention.hits, model.retention.deliveries),
         log_format=model.log_format,
     )
 

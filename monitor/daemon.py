@@ -1,8 +1,8 @@
-"""The daemon: a short APScheduler tick runs due feeds, then the outbox; rule files are watched.
+"""The daemon: a short tick runs due feeds, then the outbox; rule files are watched.
 
 Each feed's next poll time lives in the database (so several workers and restarts agree); the
-scheduler only provides the heartbeat. SIGTERM/SIGINT let the running tick finish (bounded) and
-exit 0.
+tick only provides the heartbeat, on the monotonic clock (monitor.clock), so setting the wall
+clock back cannot stall it. SIGTERM/SIGINT let the running tick finish (bounded) and exit 0.
 """
 
 from __future__ import annotations
@@ -18,18 +18,23 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
+from monitor.alerts.isolation import ChannelClosedError
 from monitor.alerts.outbox import OutboxReport, Sender, drain_channel
+from monitor.clock import CLOCK_STEP_TOLERANCE_SECONDS, ClockWatch, run_every
 from monitor.feedhealth import FeedHealthWatch
 from monitor.fetch import Fetcher
+from monitor.logs import RepeatedErrors
 from monitor.metrics import Metrics, MetricsServer
 from monitor.observe import HealthCheck, record_deliveries, record_polls
 from monitor.parse_pool import parse_pool
+from monitor.retention import PRUNE_EVERY_SECONDS, Pruner
 from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0
+# Sends under way at SIGTERM get this long, then their processes are killed: well inside the
+# 10 s promised for the exit, whatever a channel does.
+SEND_GRACE_SECONDS = 5.0
 # Workers sharing a database see a broken rule edit within seconds of each other; one of them
 # sends the notice. The same error again after this long is news and is sent again.
 NOTICE_QUIET_SECONDS = 600.0
@@ -83,6 +88,10 @@ class Daemon:
         self._gauges_read_at = float("-inf")
         self._rng = random.Random()
         self._startup = startup
+        self._errors = RepeatedErrors()  # a failure that recurs every tick is logged once, then counted
+        self._clock_watch = ClockWatch(runtime.clock)
+        self._replan_due = True  # at start too: the clock may have been set back while we were down
+        self._pruner = Pruner(runtime.store, runtime.settings.retention, runtime.clock, self._metrics)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -95,32 +104,13 @@ class Daemon:
             log.info("stop requested during start-up")
             self.request_stop()
         settings = self._runtime.settings
-        scheduler = AsyncIOScheduler(timezone="UTC")
         try:
             if self._metrics_server is not None:  # inside the try: a taken port still shuts the pool
                 self._metrics_server.start()
                 log.info("metrics and health on port %d", self._metrics_server.port)
             async with Fetcher(settings.fetch) as fetcher:
                 self._fetcher = fetcher
-                for job in (self._tick, self._start_drains):
-                    scheduler.add_job(
-                        job,
-                        "interval",
-                        seconds=settings.tick_seconds,
-                        id=job.__name__,
-                        max_instances=1,
-                        coalesce=True,
-                        next_run_time=self._runtime.clock(),
-                    )
-                scheduler.add_job(
-                    self._check_health,
-                    "interval",
-                    seconds=settings.health_check_seconds,
-                    id="health",
-                    max_instances=1,
-                    coalesce=True,
-                )
-                scheduler.start()
+                rhythm = self._start_rhythm()
                 log.info(
                     "daemon started: %d feeds, %d rules, tick %.0fs",
                     len(settings.feeds),
@@ -130,10 +120,11 @@ class Daemon:
                 watcher = asyncio.create_task(self._watch()) if self._watch_rules else None
                 await self._stop.wait()
                 log.info("stopping: letting the running cycle finish")
-                scheduler.shutdown(wait=False)
+                for task in rhythm:
+                    task.cancel()
                 if watcher is not None:
                     watcher.cancel()
-                await self._wait_idle()
+                await self._wind_down()
         finally:
             if self._metrics_server is not None:
                 self._metrics_server.stop()
@@ -141,6 +132,27 @@ class Daemon:
             self._runtime.close()
         log.info("stopped")
         return 0
+
+    def _start_rhythm(self) -> list[asyncio.Task[None]]:
+        """The periodic jobs, each on its own monotonic rhythm (never overlapping itself)."""
+        settings = self._runtime.settings
+        check_every = settings.health_check_seconds
+        return [
+            asyncio.create_task(run_every(settings.tick_seconds, self._tick, self._stop)),
+            asyncio.create_task(run_every(settings.tick_seconds, self._start_drains, self._stop)),
+            asyncio.create_task(run_every(check_every, self._check_health, self._stop, first_delay=check_every)),
+            asyncio.create_task(
+                run_every(PRUNE_EVERY_SECONDS, self._prune, self._stop, first_delay=settings.tick_seconds)
+            ),
+        ]
+
+    async def _wind_down(self) -> None:
+        """Channels refuse new sends at once and cut off those still under way after the send
+        grace; an interrupted delivery stays pending for the next start. Meanwhile the running
+        cycle may finish."""
+        closing = asyncio.create_task(asyncio.to_thread(self._runtime.close_channels, SEND_GRACE_SECONDS))
+        await self._wait_idle()
+        await closing
 
     async def _wait_idle(self) -> None:
         try:
@@ -154,11 +166,13 @@ class Daemon:
             log.warning("work still running after %.0fs; leases will hand it to the next start", SHUTDOWN_GRACE_SECONDS)
 
     async def _tick(self) -> None:
-        """The scheduler's job: it returns at once, so a cycle longer than the tick neither
-        skips the heartbeat (/healthz stays alive) nor makes the scheduler warn every tick."""
+        """The heartbeat: it starts a cycle and returns at once, so a cycle longer than the tick
+        does not stop the heartbeat (/healthz stays alive)."""
         if self._stop.is_set() or self._fetcher is None:
             return
-        self._health.last_tick_at = self._runtime.clock()
+        self._health.ticked()
+        self._errors.flush()
+        await self._follow_clock()
         if self._cycle is None or self._cycle.done():
             self._cycle = asyncio.create_task(self._poll())
             self._cycle.add_done_callback(self._cycle_done)
@@ -167,12 +181,30 @@ class Daemon:
             try:
                 await asyncio.to_thread(self._health.refresh_gauges)
             except Exception as exc:  # the database is down: /healthz says so; keep ticking
-                log.warning("could not read the outbox backlog: %s", type(exc).__name__)
+                self._errors.log(log, logging.WARNING, f"could not read the outbox backlog: {type(exc).__name__}")
 
-    @staticmethod
-    def _cycle_done(task: asyncio.Task[None]) -> None:
+    async def _follow_clock(self) -> None:
+        """Replan the stored schedules after the wall clock was set back (and once at start)."""
+        step = self._clock_watch.step()
+        if step < -CLOCK_STEP_TOLERANCE_SECONDS:
+            log.warning("the wall clock was set back by %.0f s; replanning the feeds' polls", -step)
+            self._replan_due = True
+        if not self._replan_due:
+            return
+        try:
+            moved = await asyncio.to_thread(
+                self._runtime.store.replan_feeds, self._runtime.clock(), CLOCK_STEP_TOLERANCE_SECONDS
+            )
+        except Exception as exc:  # tried again next tick
+            self._errors.log(log, logging.WARNING, "could not replan the feeds' polls", exc)
+            return
+        self._replan_due = False
+        if moved:
+            log.warning("%d feeds were last polled 'in the future'; their next polls now count from now", moved)
+
+    def _cycle_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            log.error("poll cycle failed", exc_info=task.exception())
+            self._errors.log(log, logging.ERROR, "poll cycle failed", task.exception())
 
     async def _poll(self) -> None:
         async with self._busy:
@@ -182,10 +214,10 @@ class Daemon:
             started = time.monotonic()
             assert self._fetcher is not None, "cycles start only while the fetcher is open"
             try:
-                pipeline = runtime.pipeline(self._fetcher, self._executor)
+                pipeline = runtime.pipeline(self._fetcher, self._executor, self._errors)
                 reports = await pipeline.poll_feeds(runtime.worker_id, due_only=True, limit=MAX_FEEDS_PER_TICK)
-            except Exception:  # the heartbeat must survive a database hiccup
-                log.exception("poll cycle failed; retrying on the next tick")
+            except Exception as exc:  # the heartbeat must survive a database hiccup (or a full disk)
+                self._errors.log(log, logging.ERROR, "poll cycle failed; retrying on the next tick", exc)
                 return
             record_polls(self._metrics, reports, time.monotonic() - started)
             self._health.last_cycle_at = runtime.clock()
@@ -200,8 +232,14 @@ class Daemon:
             return
         try:
             await self._health_watch.check()
-        except Exception:  # a database hiccup: the next check tries again
-            log.exception("feed health check failed")
+        except Exception as exc:  # a database hiccup: the next check tries again
+            self._errors.log(log, logging.ERROR, "feed health check failed", exc)
+
+    async def _prune(self) -> None:
+        try:
+            await self._pruner.run(self._stop)
+        except Exception as exc:  # the next pass, an hour later, picks up where this one stopped
+            self._errors.log(log, logging.WARNING, "deleting old rows failed; trying again in an hour", exc)
 
     async def _start_drains(self) -> None:
         """One drain task per channel at a time; a slow or throttled channel delays only itself."""
@@ -229,8 +267,11 @@ class Daemon:
         if task.cancelled():
             return
         error = task.exception()
+        if isinstance(error, ChannelClosedError):
+            log.info("alert delivery stopped by shutdown; unsent alerts stay pending", extra={"channel": channel})
+            return
         if error is not None:
-            log.error("alert delivery failed: %s", error)
+            self._errors.log(log, logging.ERROR, "alert delivery failed", error, extra={"channel": channel})
             return
         report = task.result()
         record_deliveries(self._metrics, channel, report)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,3 +70,87 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+REPEAT_WINDOW_SECONDS = 300.0
+
+_Key = tuple[str, int, str, str]  # logger name, level, message, exception type and first line
+
+
+@dataclass(slots=True)
+class _Repeats:
+    logger: logging.Logger
+    since: float  # start of the current counting window (monotonic)
+    count: int = 0  # occurrences not logged in this window
+
+
+class RepeatedErrors:
+    """Logs an error the first time, then only counts it while it keeps happening.
+
+    A failure that recurs every tick (a full disk, a database that is down) would otherwise
+    write its traceback every few seconds: 53 lines each, 3,500 lines a minute. Identical means
+    the same logger, level, message and exception type and first line of its text (SQLAlchemy
+    puts the statement and its parameters on later lines, which differ from feed to feed). At
+    the end of each window one line says how often it happened again; a window without a
+    repeat forgets the error, so it is logged in full when it comes back.
+    """
+
+    def __init__(self, window: float = REPEAT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self._window = window
+        self._clock = clock
+        self._lock = threading.Lock()  # pipeline threads and the event loop both report errors
+        self._seen: dict[_Key, _Repeats] = {}
+
+    def log(
+        self,
+        logger: logging.Logger,
+        level: int,
+        message: str,
+        error: BaseException | None = None,
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
+        key = (logger.name, level, message, _error_text(error))
+        now = self._clock()
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is None:
+                self._seen[key] = _Repeats(logger, now)
+            else:
+                seen.count += 1
+                summary = self._close_window(key, seen, now)
+        if seen is None:
+            logger.log(level, "%s", message, exc_info=error, extra=extra)
+        elif summary is not None:
+            summary()
+
+    def flush(self) -> None:
+        """Report the repeats of every window that has ended (the daemon calls this each tick)."""
+        now = self._clock()
+        with self._lock:
+            summaries = [self._close_window(key, seen, now) for key, seen in list(self._seen.items())]
+        for summary in summaries:
+            if summary is not None:
+                summary()
+
+    def _close_window(self, key: _Key, seen: _Repeats, now: float) -> Callable[[], None] | None:
+        """If the window has ended: start the next one and return the line that reports the
+        last (logged by the caller, outside the lock); forget an error that did not repeat."""
+        elapsed = now - seen.since
+        if elapsed < self._window:
+            return None
+        count, seen.since, seen.count = seen.count, now, 0
+        if not count:
+            del self._seen[key]
+            return None
+        _, level, message, error = key
+        minutes = max(1, round(elapsed / 60))
+        text = f"{message}: same error {count} more times in the last {minutes} minutes"
+        text += f" ({error})" if error else ""
+        return lambda: seen.logger.log(level, "%s", text)
+
+
+def _error_text(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__

@@ -26,6 +26,7 @@ from monitor.types import FetchErrorKind
 log = logging.getLogger(__name__)
 
 POLL_STATUSES = ("ok", "not_modified", "unchanged", "error")
+PRUNED_TABLES = ("items", "item_bands", "hits", "deliveries", "stories")  # retention's tables
 _CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 _FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 60.0)
 
@@ -62,6 +63,7 @@ class Metrics:
             "monitor_feeds_overdue", "Active feeds whose next poll is well past due.", registry=reg
         )
         self.pending_alerts = Gauge("monitor_pending_alerts", "Alert deliveries waiting in the outbox.", registry=reg)
+        self.pruned_rows = Counter("monitor_pruned_rows", "Rows deleted by retention.", ["table"], registry=reg)
         self._prime_known_labels()
 
     def _prime_known_labels(self) -> None:
@@ -71,6 +73,8 @@ class Metrics:
             self.polls.labels(status=status)
         for kind in FetchErrorKind:
             self.fetch_failures.labels(kind=kind.value)
+        for table in PRUNED_TABLES:
+            self.pruned_rows.labels(table=table)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

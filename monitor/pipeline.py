@@ -16,6 +16,7 @@ from typing import Any
 
 from monitor.fetch import Fetcher
 from monitor.group_commit import GroupCommit
+from monitor.logs import RepeatedErrors
 from monitor.parse import FeedParseError
 from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
@@ -36,6 +37,7 @@ PROCESSING_SLOTS = 6  # feeds parsed, matched or stored at once: two parse worke
 @dataclass(frozen=True, slots=True)
 class PipelineSettings:
     max_backoff_seconds: float
+    max_retry_after_seconds: float
     max_items_per_feed: int
     lease_seconds: float
     max_age_seconds: float = DEFAULT_MAX_AGE.total_seconds()  # older news raises no alert
@@ -82,6 +84,7 @@ class Pipeline:
         settings: PipelineSettings,
         clock: Callable[[], datetime],
         parse_executor: Executor | None = None,
+        errors: RepeatedErrors | None = None,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
@@ -90,6 +93,8 @@ class Pipeline:
         self._settings = settings
         self._clock = clock
         self._executor = parse_executor
+        # the daemon passes its own, which outlives this cycle's pipeline
+        self._errors = errors or RepeatedErrors()
         # Storing a fresh feed (story grouping, inserts) takes tens of ms of CPU and SQL; it runs
         # in a worker thread, one feed at a time, so the event loop keeps fetches alive.
         self._store_turn = asyncio.Lock()
@@ -106,7 +111,7 @@ class Pipeline:
         try:
             return await self._poll(job)
         except Exception as exc:  # one feed's bug must never stop the others
-            log.exception("feed poll crashed", extra={"feed": job.name})
+            self._errors.log(log, logging.ERROR, "feed poll crashed", exc, extra={"feed": job.name})
             message = f"internal error: {type(exc).__name__}: {exc}"
             return await self._off_loop(self._record_error, job, "internal", message, None)
 
@@ -260,6 +265,7 @@ class Pipeline:
             job.interval_seconds,
             self._settings.max_backoff_seconds,
             result.retry_after_seconds if result else None,
+            self._settings.max_retry_after_seconds,
         )
         next_poll = now + timedelta(seconds=delay)
         self._store.record_poll(
@@ -288,9 +294,14 @@ class Pipeline:
         )
 
 
-def failure_backoff(failures: int, interval: float, max_backoff: float, retry_after: float | None) -> float:
-    """Exponential backoff from the feed's interval, capped; a server's Retry-After wins if longer."""
+def failure_backoff(
+    failures: int, interval: float, max_backoff: float, retry_after: float | None, max_retry_after: float
+) -> float:
+    """Exponential backoff from the feed's interval, capped at max_backoff; a server's Retry-After
+    wins if longer, up to its own cap. max_backoff only bounds how patient *we* get with a broken
+    feed (often small, to notice a recovery soon): it must not make us ignore a server that asked
+    for an hour of quiet, which is how a monitor gets its address blocked."""
     delay = min(interval * 2.0 ** max(failures - 1, 0), max(max_backoff, interval))
     if retry_after is not None:
-        delay = max(delay, min(retry_after, max(max_backoff, interval)))
+        delay = max(delay, min(retry_after, max_retry_after))
     return delay

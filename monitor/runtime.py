@@ -18,6 +18,7 @@ from monitor.alerts.console import CONSOLE, ConsoleChannel
 from monitor.alerts.outbox import ChannelPlan, OutboxReport, Sender, deliver_pending
 from monitor.config import Settings
 from monitor.fetch import Fetcher
+from monitor.logs import RepeatedErrors
 from monitor.pipeline import FeedReport, Pipeline, PipelineSettings
 from monitor.rules import LoadedRules, RuleLoadError, RuleSet, read_rules
 from monitor.rules.consistency import ConfiguredNames, check_rules
@@ -126,10 +127,17 @@ class Runtime:
     plans: Mapping[str, ChannelPlan] = field(default_factory=dict)
     worker_id: str = field(default_factory=worker_name)
     clock: Callable[[], datetime] = utc_now
+    channels: ChannelSet | None = None  # owns the channels' sending processes
 
-    def pipeline(self, fetcher: Fetcher, executor: Executor | None) -> Pipeline:
+    def close_channels(self, grace: float = 0.0) -> None:
+        """Refuse new sends; cut off those still under way after ``grace`` seconds."""
+        if self.channels is not None:
+            self.channels.close(grace)
+
+    def pipeline(self, fetcher: Fetcher, executor: Executor | None, errors: RepeatedErrors | None = None) -> Pipeline:
         settings = PipelineSettings(
             max_backoff_seconds=self.settings.max_backoff_seconds,
+            max_retry_after_seconds=self.settings.max_retry_after_seconds,
             max_items_per_feed=self.settings.max_items_per_feed,
             lease_seconds=self.settings.fetch.deadline * 2 + 60,
             max_age_seconds=self.settings.max_age_seconds,
@@ -137,7 +145,7 @@ class Runtime:
                 feed.name: feed.max_age_seconds for feed in self.settings.feeds if feed.max_age_seconds is not None
             },
         )
-        return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor)
+        return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors)
 
     async def cycle(self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool) -> CycleReport:
         reports = await self.pipeline(fetcher, executor).poll_feeds(
@@ -155,6 +163,7 @@ class Runtime:
         return {spec.name: spec.tags for spec in self.routing}
 
     def close(self) -> None:
+        self.close_channels()
         self.store.close()
 
 
@@ -168,8 +177,9 @@ def open_runtime(settings: Settings, *, exclusive: bool) -> Runtime:
         log.warning("%s", warning)
     store = Store.open(settings.database_url, migrate=True, exclusive=exclusive)
     store.sync_feeds(settings.feeds, utc_now())
-    senders, routing = build_senders(settings)
-    return Runtime(settings, store, rules, senders, routing, channel_plans(routing))
+    channels = ChannelSet(settings.channels, settings.channel_min_intervals) if settings.channels else None
+    senders, routing = build_senders(channels)
+    return Runtime(settings, store, rules, senders, routing, channel_plans(routing), channels=channels)
 
 
 def configured_names(settings: Settings) -> ConfiguredNames:
@@ -195,9 +205,8 @@ def channel_plans(specs: Sequence[ChannelSpec]) -> dict[str, ChannelPlan]:
     }
 
 
-def build_senders(settings: Settings) -> tuple[tuple[Sender, ...], tuple[ChannelSpec, ...]]:
-    if not settings.channels:
+def build_senders(channels: ChannelSet | None) -> tuple[tuple[Sender, ...], tuple[ChannelSpec, ...]]:
+    if channels is None:
         return (ConsoleChannel(),), (CONSOLE,)
-    channels = ChannelSet(settings.channels, settings.channel_min_intervals)
     senders: tuple[Sender, ...] = tuple(channels)
     return senders, channels.specs

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import Message
@@ -18,9 +19,12 @@ from support.webhook import Reply, TricklingServer, WebhookReceiver
 
 from monitor.alerts.format_json import dumps
 from monitor.alerts.formats import ChannelKind, channel_kind
+from monitor.alerts.isolation import ChannelClosedError
 from monitor.alerts.webhook import WebhookSender, is_webhook_url, parse_webhook_url, sign
+from monitor.alerts.webhook_channel import WebhookChannel
 from monitor.config import ConfigError, load_settings
 from monitor.redact import redact_text, redact_url
+from monitor.types import ChannelSpec
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "s3cr3t+/&é"
@@ -264,3 +268,28 @@ def test_documented_verifier_matches_sign() -> None:
     assert not verify(b"k", body, sign(b"other", body))
     assert not verify(b"k", body, "")
     assert not verify(b"k", body, "sha256=é")  # a non-ASCII header is refused, not an error
+
+
+def test_a_stopping_channel_cuts_off_a_post_and_leaves_it_unsent() -> None:
+    """SIGTERM: the daemon closes its channels; a webhook POST under way is cut off (socket
+    closed) and raises ChannelClosedError, so its delivery stays pending for the next start."""
+    with TricklingServer(pace=0.5) as server:
+        channel = WebhookChannel(ChannelSpec("hook", f"webhook://127.0.0.1:{server.port}/in"), timeout=60)
+        outcome: list[object] = []
+
+        def send() -> None:
+            try:
+                outcome.append(channel.send_notice("title", "body"))
+            except ChannelClosedError as exc:
+                outcome.append(exc)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert server.request_seen.wait(10)
+        channel.close(grace=0.1)
+        sender.join(10)
+        assert not sender.is_alive()
+        assert server.closed.wait(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], ChannelClosedError)
+    with pytest.raises(ChannelClosedError):
+        channel.send_notice("after", "the stop")

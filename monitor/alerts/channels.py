@@ -3,7 +3,9 @@ kind of service behind it, and each service's result recorded."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from monitor.alerts.formats import (
     apprise_body_format,
     channel_kind,
 )
+from monitor.alerts.isolation import SEND_DEADLINE_SECONDS, ChildSender, SendAbandonedError
 from monitor.redact import redact_text, redact_url
 from monitor.types import ChannelSpec, StoryAlert
 
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from monitor.alerts.webhook_channel import WebhookChannel
 
 log = logging.getLogger(__name__)
+
+Thread = tuple[str, str | None]  # (this message's Message-ID, the Message-ID it replies to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +41,8 @@ class SendOutcome:
 
 
 class Channel:
-    """A named destination. Sending blocks (Apprise is synchronous); callers use a thread."""
+    """A named destination. Sending blocks (Apprise is synchronous); callers use a thread. The
+    send itself runs in a child process with a hard deadline (monitor.alerts.isolation)."""
 
     def __init__(self, spec: ChannelSpec, min_interval: float | None = None) -> None:
         self.spec = spec
@@ -55,6 +61,9 @@ class Channel:
             # for another pace, e.g. 0 for a local relay.
             for service in self._apprise:
                 service.request_rate_per_sec = min_interval
+        self._child = ChildSender(
+            spec.name, functools.partial(Channel, spec, min_interval), "notify_here", _deadline(self._apprise)
+        )
 
     @property
     def name(self) -> str:
@@ -66,10 +75,8 @@ class Channel:
 
     def send_story(self, alert: StoryAlert) -> SendOutcome:
         rendered = self._renderer.render(alert, self.kind, self.spec.timezone)
-        if self.kind is not ChannelKind.EMAIL:
-            return self._notify(rendered, apprise_body_format(self.kind))
-        with email_thread(self._apprise, alert.message_id, alert.thread_id):
-            return self._notify(rendered, apprise_body_format(self.kind))
+        thread = (alert.message_id, alert.thread_id) if self.kind is ChannelKind.EMAIL else None
+        return self._notify(rendered, apprise_body_format(self.kind), thread)
 
     def send_digest(self, digest: Digest) -> SendOutcome:
         rendered = self._renderer.render_digest(digest, self.kind)
@@ -78,9 +85,30 @@ class Channel:
     def send_notice(self, title: str, body: str) -> SendOutcome:
         return self._notify(Rendered(title, body, "text"), "text")
 
-    def _notify(self, message: Rendered, body_format: str | None) -> SendOutcome:
+    def _notify(self, message: Rendered, body_format: str | None, thread: Thread | None = None) -> SendOutcome:
+        """ChannelClosedError (the daemon is stopping) is raised: the delivery must stay pending."""
         try:
-            result = self._apprise.notify(body=message.body, title=message.title, body_format=body_format)
+            outcome: SendOutcome = self._child.call(message, body_format, thread)
+        except SendAbandonedError as exc:
+            return SendOutcome(False, str(exc))
+        return outcome
+
+    def close(self, grace: float = 0.0) -> None:
+        """Refuse new sends, give one under way ``grace`` seconds, then cut it off."""
+        self._child.close(grace)
+
+    def refuse(self) -> None:
+        self._child.refuse()
+
+    def notify_here(self, message: Rendered, body_format: str | None, thread: Thread | None = None) -> SendOutcome:
+        """The send itself, in the calling process (the child of ``_notify``). ``thread``: the
+        e-mail's own Message-ID and the one it replies to (see email_threads)."""
+        try:
+            if thread is None:
+                result = self._apprise.notify(body=message.body, title=message.title, body_format=body_format)
+            else:
+                with email_thread(self._apprise, *thread):
+                    result = self._apprise.notify(body=message.body, title=message.title, body_format=body_format)
         except Exception as exc:  # a plugin bug must not take the outbox down
             log.exception("Apprise raised", extra={"channel": self.name})
             return SendOutcome(False, redact_text(f"{type(exc).__name__}: {exc}"))
@@ -108,6 +136,12 @@ def _failure_text(services: Sequence[object]) -> str:
     return redact_text("; ".join(problems))[:1000]
 
 
+def _deadline(services: apprise.Apprise) -> float:
+    """Apprise's pacing between messages (e-mail: 5.5 s, or the channel's min_interval) comes on
+    top of the network time."""
+    return SEND_DEADLINE_SECONDS + sum(float(service.request_rate_per_sec or 0) for service in services)
+
+
 class ChannelSet:
     """All configured channels, by name."""
 
@@ -129,3 +163,12 @@ class ChannelSet:
     @property
     def specs(self) -> tuple[ChannelSpec, ...]:
         return tuple(channel.spec for channel in self._channels.values())
+
+    def close(self, grace: float = 0.0) -> None:
+        """Every channel refuses new sends at once; sends still under way after ``grace`` seconds
+        are cut off (their child processes killed), so no channel can hold up the daemon's exit."""
+        until = time.monotonic() + grace
+        for channel in self:
+            channel.refuse()
+        for channel in self:
+            channel.close(max(0.0, until - time.monotonic()))

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -147,6 +148,8 @@ class WebhookSender:
         self._timeout = timeout
         self._user_agent = user_agent
         self._hidden = _hidden_values(target)
+        self._lock = threading.Lock()
+        self._running: set[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = set()
         # Loading the CA bundle takes tens of milliseconds: once per sender, not per POST.
         self._verify = httpx.create_ssl_context() if target.url.startswith("https:") else True
 
@@ -160,7 +163,7 @@ class WebhookSender:
         body = dumps(dict(document)).encode("ascii")
         headers = self._headers(document, idempotency_key, body)
         try:
-            return _run(self._post(body, headers))
+            return self._run(self._post(body, headers))
         except TimeoutError:
             return SendOutcome(False, f"timeout: no complete answer within the {self._timeout:g} s deadline")
         except httpx.TimeoutException as exc:
@@ -174,6 +177,29 @@ class WebhookSender:
     def close(self) -> None:
         """Nothing is held between posts (each POST's client closes with it); here so that the
         outbox can close every sender alike."""
+
+    def cancel(self) -> None:
+        """Cut off every POST under way (from any thread): each raises asyncio.CancelledError in
+        its caller, its client and socket closed. For a stop that cannot wait for the deadline."""
+        with self._lock:
+            running = list(self._running)
+        for loop, task in running:
+            loop.call_soon_threadsafe(task.cancel)
+
+    def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        loop = asyncio.new_event_loop()
+        task = loop.create_task(coroutine)
+        with self._lock:
+            self._running.add((loop, task))
+        try:
+            return loop.run_until_complete(task)
+        finally:
+            with self._lock:
+                self._running.discard((loop, task))
+            # Not asyncio.run(): it joins the default executor's threads, so a getaddrinfo() stuck
+            # on a slow resolver would hold the caller past the deadline. close() does not wait.
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
 
     def _headers(self, document: Mapping[str, object], key: str, body: bytes) -> dict[str, str]:
         if not (0 < len(key) <= _MAX_KEY and key.isascii() and key.isprintable()):
@@ -233,17 +259,6 @@ def _hidden_values(target: WebhookTarget) -> tuple[str, ...]:
         user, password = target.auth
         hidden += [password, base64.b64encode(f"{user}:{password}".encode()).decode("ascii")]
     return tuple(value for value in hidden if value)
-
-
-def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        # Not asyncio.run(): it joins the default executor's threads, so a getaddrinfo() stuck
-        # on a slow resolver would hold the caller past the deadline. close() does not wait.
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
 
 
 async def _read_start(response: httpx.Response) -> str:

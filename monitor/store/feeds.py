@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, text, update
+from sqlalchemy import and_, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -96,6 +96,31 @@ def claim_feeds(
         rows = list(session.scalars(claim))
         rows.sort(key=lambda row: (row.next_poll_at, row.id))
         return [_feed_job(row) for row in rows]
+
+
+def replan_feeds(engine: Engine, now: datetime, tolerance_seconds: float) -> int:
+    """Reschedule feeds whose last poll lies in the future: the wall clock was set back (or
+    another worker's clock runs ahead), and their next poll, planned from that time, would wait
+    for the size of the step. Each keeps its planned delay (interval or backoff), counted from
+    now; a feed never polled is due now. Times that cannot have happened yet are clamped to now.
+    Returns how many feeds were replanned."""
+    limit = now + timedelta(seconds=tolerance_seconds)
+    last = col(FeedRow.last_fetch_at)
+    ahead = or_(last > limit, and_(last.is_(None), col(FeedRow.next_poll_at) > limit))
+    with _session(engine) as session:
+        rows = list(session.exec(select(FeedRow).where(ahead)))
+        for row in rows:
+            planned_from = row.last_fetch_at or row.next_poll_at
+            row.next_poll_at = now + max(row.next_poll_at - planned_from, timedelta(0))
+            row.last_fetch_at = _not_after(row.last_fetch_at, now)
+            row.last_success_at = _not_after(row.last_success_at, now)
+            row.last_new_item_at = _not_after(row.last_new_item_at, now)
+            session.add(row)
+    return len(rows)
+
+
+def _not_after(moment: datetime | None, now: datetime) -> datetime | None:
+    return None if moment is None else min(moment, now)
 
 
 def _feed_job(row: FeedRow) -> FeedJob:

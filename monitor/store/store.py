@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from monitor.store import feeds as feed_ops
-from monitor.store import health, outbox, views
+from monitor.store import health, outbox, retention, views
 from monitor.store import items as item_ops
 from monitor.store.db import (
     WriterLock,
@@ -144,6 +144,10 @@ class Store:
     ) -> list[FeedJob]:
         return feed_ops.claim_feeds(self._engine, now, worker_id, lease_seconds, limit, due_only=due_only)
 
+    def replan_feeds(self, now: datetime, tolerance_seconds: float) -> int:
+        """Reschedule feeds last polled after ``now``: the clock was set back (feeds.replan_feeds)."""
+        return feed_ops.replan_feeds(self._engine, now, tolerance_seconds)
+
     def known_item_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
         return feed_ops.known_item_keys(self._engine, feed_id, keys)
 
@@ -232,6 +236,14 @@ class Store:
 
     def pending_count(self) -> int:
         return outbox.pending_count(self._engine)
+
+    # retention
+    def prune(self, kind: str, before: datetime, limit: int) -> dict[str, int]:
+        """Delete up to ``limit`` rows of ``kind`` (retention.PRUNABLE: hits, deliveries, items,
+        stories) older than ``before``, with the rows that exist only for them, in one short
+        transaction; rows deleted, by table. Never an item with a hit, nor a hit whose alert is
+        still pending."""
+        return retention.prune(self._engine, kind, before, limit)
 
     # views
     def list_hits(

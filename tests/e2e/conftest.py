@@ -50,3 +50,15 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def spawn_daemon(config: Path) -> subprocess.Popen[str]:
+    """`monitor run` as a child process, from the configuration's folder, output merged."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
+        cwd=config.parent,
+        env={k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
