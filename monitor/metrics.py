@@ -26,7 +26,7 @@ from monitor.types import FetchErrorKind
 log = logging.getLogger(__name__)
 
 POLL_STATUSES = ("ok", "not_modified", "unchanged", "error")
-PRUNED_TABLES = ("items", "item_bands", "hits", "deliveries", "stories")  # retention's tables
+PRUNED_TABLES = ("items", "item_bands", "hits", "routed_hits", "deliveries", "stories")  # retention's tables
 _CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 _FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 60.0)
 

@@ -53,8 +53,11 @@ def channel_states(session: Session, story_ids: Collection[int]) -> dict[tuple[i
                 firsts[(story_id, channel)] = status
             elif status == DeliveryStatus.PENDING:
                 updates.add((story_id, channel))
+    # Routed rules without a first message: retention pruned it long after it was sent.
     return {
-        key: ChannelStory(rules.get(key, {}), firsts.get(key), key in updates)
+        key: ChannelStory(
+            rules.get(key, {}), firsts.get(key, DeliveryStatus.SENT if key in rules else None), key in updates
+        )
         for key in {*rules, *firsts, *updates}
     }
 
@@ -87,8 +90,7 @@ def new_message_id(story_id: int) -> str:
 def write_decisions(session: Session, engine: Engine, decisions: AlertDecisions, now: datetime) -> int:
     """Store routed hits, queue new messages and raise pending ones; returns messages queued."""
     routed = [
-        {"channel": r.channel, "hit_id": r.hit_id, "story_id": r.story_id, "created_at": now}
-        for r in decisions.routes
+        {"channel": r.channel, "hit_id": r.hit_id, "story_id": r.story_id, "created_at": now} for r in decisions.routes
     ]
     for start in range(0, len(routed), _CHUNK):
         session.connection().execute(insert_ignoring_conflicts(engine, RoutedHitRow), routed[start : start + _CHUNK])

@@ -18,6 +18,8 @@ from monitor.store.story_messages import story_alerts
 from monitor.store.tables import DeliveryRow, StoryRow
 from monitor.types import Severity
 
+NOTHING_LEFT = "nothing left to send: the story's hits were removed by retention"
+
 
 def claim_deliveries(
     engine: Engine,
@@ -74,11 +76,24 @@ def _jobs(session: Session, delivery_ids: list[int]) -> list[DeliveryJob]:
     )
     rows = list(session.exec(query))
     alerts = story_alerts(session, rows)
+    _give_up_empty(session, [_id(row.id) for row in rows if _id(row.id) not in alerts])
     return [
         DeliveryJob(delivery_id=_id(row.id), channel=row.channel, attempts=row.attempts, alert=alerts[_id(row.id)])
         for row in rows
         if _id(row.id) in alerts
     ]
+
+
+def _give_up_empty(session: Session, delivery_ids: list[int]) -> None:
+    """A message whose story has no routed hit left (retention pruned them) has nothing to say:
+    it fails for good instead of being claimed again at every lease."""
+    if delivery_ids:
+        session.execute(
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id).in_(delivery_ids))
+            .values(status="failed", last_error=NOTHING_LEFT, claimed_by=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _id(value: int | None) -> int:

@@ -10,6 +10,7 @@ import pytest
 from bulk_history import PRUNED_TABLES, row_counts
 from sqlalchemy import create_engine
 from store_factories import T0, by_notify, feed, item, match
+from store_factories import save as store_save
 
 from monitor.metrics import Metrics
 from monitor.policies import DAY, RetentionPolicy
@@ -46,7 +47,7 @@ def save(store: Store, feed_id: int, key: str, when: timedelta, *, hit: bool = F
     entry = item(key, title=TITLES[key])
     keys = {key: story_key(entry.title, "", entry.link)}
     matches = {key: [match()]} if hit else {}
-    store.save_items(feed_id, [entry], matches, by_notify, T0 + when, story_keys=keys)
+    store_save(store, feed_id, [entry], matches, by_notify, T0 + when, story_keys=keys)
 
 
 @pytest.fixture
@@ -90,7 +91,13 @@ def test_hit_retention_spares_hits_whose_alert_is_still_pending(history: Store) 
 
     assert item_keys(history) == {"old-pending", "recent-quiet"}
     assert [hit.item_title for hit in history.list_hits()] == [TITLES["old-pending"]]
-    assert [d.status for d in history.list_deliveries()] == ["pending"]
+    # The failed message stays listed (a story, not a hit, is what it is about); retried, it
+    # finds nothing left to send and fails for good instead of coming back at every lease.
+    assert [d.status for d in history.list_deliveries()] == ["failed", "pending"]
+    failed = next(d for d in history.list_deliveries() if d.status == "failed")
+    assert history.requeue([failed.delivery_id], NOW) == 1
+    assert [job.delivery_id for job in history.claim_deliveries(NOW, "w", 60, 10)] != [failed.delivery_id]
+    assert next(d for d in history.list_deliveries() if d.delivery_id == failed.delivery_id).status == "failed"
     assert pruned["hits"] == 2
     assert pruned["items"] == 3, "the quiet item, and the two whose hits went"
 
