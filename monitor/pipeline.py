@@ -178,6 +178,7 @@ class Pipeline:
     ) -> FeedReport:
         rules = prepared.rules
         now = self._clock()
+        self._store.set_feed_title(job.id, parsed.feed.title)  # before the alerts that show it
         route = self._router(rules, now.date())
         saved = self._store.save_items(
             job.id,

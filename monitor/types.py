@@ -46,6 +46,7 @@ class FeedSpec:
     name: str
     interval_seconds: float
     tags: tuple[str, ...] = ()
+    named: bool = True  # False: `name` is the host-derived default, shown by the feed's title once fetched
 
 
 @dataclass(frozen=True, slots=True)
