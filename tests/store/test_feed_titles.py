@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from store_factories import T0, at, by_notify, item, match
+from test_migrations import _alembic
 
 from monitor.store import Store
-from monitor.store.db import alembic_config
 from monitor.types import FeedSpec
 
 URL = "https://127.0.0.1:8443/feeds/world.xml"
@@ -89,17 +88,6 @@ def test_0006_keeps_the_names_and_downgrades(tmp_path: Path) -> None:
     with Store.open(url) as store:
         store.sync_feeds([unnamed()], at(1))
         assert store.claim_feeds(at(600), "w", 60, 1)[0].name == "127.0.0.1"
-
-
-def _alembic(url: str, action: str, revision: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            config = alembic_config()
-            config.attributes["connection"] = conn
-            getattr(command, action)(config, revision)
-    finally:
-        engine.dispose()
 
 
 def _names(url: str, query: str) -> list[str]:
