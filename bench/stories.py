@@ -1,70 +1,47 @@
 """Measure story clustering on hand-labelled pairs of real news items and pick the threshold.
 
-Pairs live in ``tests/data/story_pairs.tsv`` as references only (corpus path + entry index);
-the text is read from ``<repo>/../shared/corpus`` and never copied into the repo.
+The pairs and the corpus texts they point to are read by ``bench/story_corpus.py``.
 
-Prints, for the production settings and for the shingling variants that were considered:
-precision / recall / F1 per candidate threshold, the chosen threshold, per-kind recall, LSH
-candidate recall, false merges among all same-day outlet items, and fingerprint speed.
+Prints, for the production rule, the w1 rule it replaced (issue 10) and the variants that were
+considered: precision / recall / F1 per candidate threshold, the chosen threshold, per-kind and
+per-source merges, LSH candidate recall, a shared headline clause over 100 AG News items, false
+merges among all same-day outlet items, and fingerprint speed.
 
 Run: ``.venv/bin/python bench/stories.py [--quiet]``
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import html
-import io
 import itertools
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
-from html.parser import HTMLParser
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.story_corpus import (  # noqa: E402
+    AG_NEWS,
+    CORPUS,
+    SAME_DAY_DIR,
+    WSJ_TSV,
+    LabelledPair,
+    Text,
+    corpus_present,
+    load_pairs,
+    same_day_items,
+    shared_clause_items,
+)
 from monitor import stories  # noqa: E402
 from monitor.stories import minhash as mh  # noqa: E402
 
-CORPUS = REPO / ".." / "shared" / "corpus"
-PAIRS_TSV = REPO / "tests" / "data" / "story_pairs.tsv"
-WSJ_TSV = "orx365_rss-arch/derived_from_git_history/wsj_world_unique_items_2025-04_to_2026-02.tsv"
-AG_NEWS = "suuuch_TransformerClassification/data/ag_news_csv/test.csv"
-SAME_DAY_DIR = "kagisearch_fastfeedparser/benchmark_data"
-# News outlets of 2026-02-17/18 (the blogs and the anti-cheat list in that folder are left out).
-_SAME_DAY_NAMES = """
-    08f1ee71883dbcde 0c1cef22da7ddc10 14333881097406c7 14dda539770f94e3 16dc10cf98d1ee82
-    1796df62c4a287cc 18138c717652f678 3f9eeff5039a008d 4179e7a13df0f120 4288464f77b21d15
-    4bf53cb602417030 5357198db71ce075 6040d25e925318ed 660a52f7dc6a1948 72fea1ebfd02e90a
-    78f77fae2e1ffc14 7be307059415227d 960551eca5b5db81 9f9555d69283aeda ce5f942d1cd40fc0
-    d2a188f20637f7a4 d87c1681464979cc e8fa5b64a4b41322 f9c17f360c71def1
-"""
-SAME_DAY_OUTLETS: tuple[str, ...] = tuple(_SAME_DAY_NAMES.split())
+__all__ = ["CORPUS", "LabelledPair", "Text", "corpus_present", "load_pairs", "shared_clause_items"]
+
 CANDIDATE_THRESHOLDS = tuple(round(0.15 + 0.05 * i, 2) for i in range(15))  # 0.15 .. 0.85
 MIN_PRECISION = 0.9  # a false merge hides an alert; a missed merge only repeats one
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """One corpus item as the monitor would see it: plain title and summary."""
-
-    title: str
-    summary: str
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledPair:
-    a: Text
-    b: Text
-    same: bool
-    kind: str  # wire / rewrite / reedit / dup (same); lookalike / followup / feature / unrelated
-    refs: str  # "path#index | path#index", for printing mistakes
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,122 +59,26 @@ class Score:
         return 2 * self.precision * self.recall / total if total else 0.0
 
 
-# --- reading the corpus -----------------------------------------------------------------------
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def plain_text(markup: str) -> str:
-    """Words only: the pipeline's normalizer strips markup in production; this keeps the
-    benchmark independent of it."""
-    extractor = _TextExtractor()
-    extractor.feed(markup)
-    extractor.close()
-    return " ".join(html.unescape(" ".join(extractor.parts)).split())
-
-
-def title_key(title: str) -> str:
-    """Guard stored next to each reference: sha1 of the squashed plain title, 12 hex digits."""
-    squashed = " ".join(title.split())
-    return hashlib.sha1(squashed.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
-
-
-@cache
-def _feed_texts(root: Path, source: str) -> tuple[Text, ...]:
-    import feedparser  # lazily: only feed sources need it
-
-    parsed = feedparser.parse(io.BytesIO((root / source).read_bytes()))
-    return tuple(
-        Text(plain_text(entry.get("title", "")), plain_text(entry.get("summary", ""))) for entry in parsed.entries
-    )
-
-
-@cache
-def _wsj_texts(root: Path) -> tuple[Text, ...]:
-    with (root / WSJ_TSV).open(encoding="utf-8", newline="") as handle:
-        return tuple(
-            Text(plain_text(row["title"]), plain_text(row["description"]))
-            for row in csv.DictReader(handle, delimiter="\t")
-        )
-
-
-@cache
-def _ag_texts(root: Path) -> tuple[Text, ...]:
-    def clean(text: str) -> str:  # AG News writes line breaks as "\" and "$" as " #36;"
-        return plain_text(text.replace("\\", " ").replace(" #36;", " $"))
-
-    with (root / AG_NEWS).open(encoding="utf-8", newline="") as handle:
-        return tuple(Text(clean(title), clean(body)) for _cls, title, body in csv.reader(handle))
-
-
-def load_text(source: str, index: int, root: Path = CORPUS) -> Text:
-    """The item at ``index`` (0-based entry or data row) of a corpus file."""
-    if source == WSJ_TSV:
-        return _wsj_texts(root)[index]
-    if source == AG_NEWS:
-        return _ag_texts(root)[index]
-    return _feed_texts(root, source)[index]
-
-
-def corpus_present(root: Path = CORPUS) -> bool:
-    return (root / SAME_DAY_DIR).is_dir() and (root / WSJ_TSV).is_file()
-
-
-def _data_rows(path: Path) -> Iterator[list[str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        lines = (line for line in handle if not line.startswith("#"))
-        reader = csv.reader(lines, delimiter="\t")
-        next(reader)  # header
-        yield from reader
-
-
-def load_pairs(root: Path = CORPUS, path: Path = PAIRS_TSV) -> list[LabelledPair]:
-    """Resolve every labelled reference; raises if the corpus drifted under a reference."""
-    pairs: list[LabelledPair] = []
-    for a_src, a_idx, a_key, b_src, b_idx, b_key, label, kind in _data_rows(path):
-        a, b = load_text(a_src, int(a_idx), root), load_text(b_src, int(b_idx), root)
-        for ref, text, key in ((f"{a_src}#{a_idx}", a, a_key), (f"{b_src}#{b_idx}", b, b_key)):
-            if title_key(text.title) != key:
-                raise ValueError(f"{ref}: title key changed, corpus differs from the labels")
-        pairs.append(LabelledPair(a, b, label == "same", kind, f"{a_src}#{a_idx} | {b_src}#{b_idx}"))
-    return pairs
-
-
-def same_day_items(root: Path = CORPUS) -> list[tuple[str, Text]]:
-    """Every entry of the 2026-02-17/18 outlet feeds, with its reference."""
-    found: list[tuple[str, Text]] = []
-    for name in SAME_DAY_OUTLETS:
-        source = f"{SAME_DAY_DIR}/{name}"
-        found.extend((f"{source}#{i}", t) for i, t in enumerate(_feed_texts(root, source)))
-    return found
-
-
 # --- scoring ---------------------------------------------------------------------------------
 
 Scorer = Callable[[Text, Text], tuple[float, bool]]  # (similarity, long enough to merge)
 
 
-def production_scorer() -> Scorer:
-    """The shipped code path: story_key + similarity, with the short-text guard."""
+def production_scorer(rule: stories.MergeRule = stories.RULE) -> Scorer:
+    """The shipped code path: story_key + similarity (under ``rule``), with the short-text guard."""
 
     def score(a: Text, b: Text) -> tuple[float, bool]:
         key_a = stories.story_key(a.title, a.summary, None)
         key_b = stories.story_key(b.title, b.summary, None)
-        return stories.similarity(key_a, key_b), bool(key_a.bands and key_b.bands)
+        return stories.similarity(key_a, key_b, rule), bool(key_a.bands and key_b.bands)
 
     return score
 
 
 def variant_scorer(config: mh.ShingleConfig, mode: str = "max", minhash_slots: int = 0) -> Scorer:
-    """Another setting. ``mode``: "title" (title words only), "full" (title + lede) or "max"
-    (the larger of both, as production); ``minhash_slots`` > 0 estimates each Jaccard."""
+    """Another shingling, compared as the w1 rule did. ``mode``: "title" (title words only),
+    "full" (title + lede) or "max" (the larger of both, no guards); ``minhash_slots`` > 0
+    estimates each Jaccard."""
 
     def jaccard(set_a: set[str], set_b: set[str]) -> float:
         if min(len(set_a), len(set_b)) < stories.MIN_WORDS:
@@ -320,6 +201,44 @@ def _speed(root: Path) -> None:
     print(f"  same_story: {rate:,.0f} comparisons/s")
 
 
+def _source(pair: LabelledPair) -> str:
+    sources = {ref.split("#")[0] for ref in pair.refs.split(" | ")}
+    names = {WSJ_TSV: "WSJ World 2025-26", AG_NEWS: "AG News 2004"}
+    if all(source.startswith(SAME_DAY_DIR) for source in sources):
+        return "24 outlets, same days"
+    return names.get(next(iter(sources)), "other feeds") if len(sources) == 1 else "other feeds"
+
+
+def _before_after(
+    pairs: Sequence[LabelledPair], before: Sequence[tuple[float, bool]], after: Sequence[tuple[float, bool]]
+) -> None:
+    """Precision / recall at THRESHOLD per corpus source, w1 rule vs production."""
+    print(f"  {'source':22s} pairs same   w1 P    R  |  now P    R")
+    groups = [*sorted({_source(pair) for pair in pairs}), "all"]
+    for group in groups:
+        chosen = [i for i, pair in enumerate(pairs) if group in ("all", _source(pair))]
+        subset = [pairs[i] for i in chosen]
+        old = score_at(subset, [before[i] for i in chosen], stories.THRESHOLD)
+        new = score_at(subset, [after[i] for i in chosen], stories.THRESHOLD)
+        print(
+            f"  {group:22s} {len(subset):5d} {sum(p.same for p in subset):4d}"
+            f"  {old.precision:5.3f} {old.recall:5.3f} | {new.precision:5.3f} {new.recall:5.3f}"
+        )
+
+
+def _shared_clause(root: Path) -> None:
+    """Issue 10's case: the same clause after 100 unrelated headlines."""
+    keys = [stories.story_key(t.title, t.summary, None) for t in shared_clause_items(root)]
+    for name, rule in (("w1 rule", W1_RULE), ("production", stories.RULE)):
+        merged = [
+            (i, j)
+            for i, j in itertools.combinations(range(len(keys)), 2)
+            if stories.similarity(keys[i], keys[j], rule) >= stories.THRESHOLD
+        ]
+        joined = {item for pair in merged for item in pair}
+        print(f"  {name:10s}: {len(merged)} merging pairs, {len(joined)} of {len(keys)} items joined to another")
+
+
 def _mistakes(pairs: Sequence[LabelledPair], sims: Sequence[tuple[float, bool]]) -> None:
     for (sim, ok), pair in zip(sims, pairs, strict=True):
         predicted = ok and sim >= stories.THRESHOLD
@@ -328,8 +247,19 @@ def _mistakes(pairs: Sequence[LabelledPair], sims: Sequence[tuple[float, bool]])
             print(f"  {what:11s} {sim:.2f} {pair.kind:9s} {pair.refs}")
 
 
+W1_RULE = stories.MergeRule(1.0, 1.0, corroboration=0, recurring_veto=False, headline_gate=False)
+RULE_VARIANTS: tuple[tuple[str, stories.MergeRule], ...] = (
+    ("w1 rule (before issue 10: no guards, weight 1)", W1_RULE),
+    ("title weight 1.0", replace(stories.RULE, title_weight=1.0)),
+    ("shared headline count not weighed up", replace(stories.RULE, count_weight=stories.RULE.title_weight)),
+    ("no summary corroboration", replace(stories.RULE, corroboration=0)),
+    ("corroboration by 1 word", replace(stories.RULE, corroboration=1)),
+    ("no recurring-event veto", replace(stories.RULE, recurring_veto=False)),
+    ("no headline gate on title + lede", replace(stories.RULE, headline_gate=False)),
+)
 _BASE = stories.SHINGLES
 VARIANTS: tuple[tuple[str, Scorer], ...] = (
+    *((name, production_scorer(rule)) for name, rule in RULE_VARIANTS),
     ("MinHash 64-slot estimates instead of exact sets", variant_scorer(_BASE, minhash_slots=64)),
     ("MinHash 128-slot estimates instead of exact sets", variant_scorer(_BASE, minhash_slots=128)),
     ("title + lede only (no title road)", variant_scorer(_BASE, "full")),
@@ -355,7 +285,7 @@ def main(argv: Sequence[str]) -> int:
     n_same = sum(p.same for p in pairs)
     print(f"{len(pairs)} labelled pairs: {n_same} same story, {len(pairs) - n_same} different\n")
     sims = similarities(pairs, production_scorer())
-    print("Production (max of title / title+lede word-set Jaccard, stop words dropped, exact):")
+    print("Production (w2: guarded title road x 0.8, title + lede road, stop words dropped, exact):")
     _table(pairs, sims)
     pick = choose_threshold(pairs, sims)
     print(
@@ -364,7 +294,11 @@ def main(argv: Sequence[str]) -> int:
     )
     _per_kind(pairs, sims)
     _lsh_recall(pairs)
-    print("\nVariants (same labelled pairs):")
+    print(f"\nBefore / after at THRESHOLD {stories.THRESHOLD}, per source:")
+    _before_after(pairs, similarities(pairs, production_scorer(W1_RULE)), sims)
+    print("\nShared headline clause (100 AG News items):")
+    _shared_clause(CORPUS)
+    print("\nVariants (same labelled pairs; rule variants first, then shingling variants on the w1 rule):")
     print(f"  {'variant':48s} {'best F1 (P, R) at t':26s} recall at P>={MIN_PRECISION} (t)")
     for name, scorer in (("PRODUCTION", production_scorer()), *VARIANTS):
         variant_sims = similarities(pairs, scorer)

@@ -285,7 +285,7 @@ def _settings(
 def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tuple[FeedSpec, ...]:
     """Feeds by unique URL and unique name: the name identifies a feed in logs, alerts and
     rules' `feeds:` filters. Unnamed feeds are named after their host, or host and path when
-    another feed already has that name."""
+    another feed already has that name; alerts show them by their own title once fetched."""
     seen: set[str] = set()
     named: dict[str, int] = {}
     kept: list[_Feed] = []
@@ -310,7 +310,16 @@ def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tup
     for feed in kept:
         name = feed.name if feed.name is not None else _default_feed_name(feed.url, taken)
         taken.add(name)
-        feeds.append(FeedSpec(feed.url, name, feed.interval or model.interval, tuple(feed.tags), feed.max_age))
+        feeds.append(
+            FeedSpec(
+                feed.url,
+                name,
+                feed.interval or model.interval,
+                tuple(feed.tags),
+                feed.max_age,
+                named=feed.name is not None,
+            )
+        )
     return tuple(feeds)
 
 

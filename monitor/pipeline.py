@@ -187,6 +187,7 @@ class Pipeline:
         self, job: FeedJob, result: FetchResult, parsed: ParsedBody, digest: str, prepared: _Prepared
     ) -> FeedReport:
         now = self._clock()
+        self._store.set_feed_title(job.id, parsed.feed.title)  # before the alerts that show it
         saved = save_and_queue(
             self._store,
             job.id,

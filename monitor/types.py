@@ -47,6 +47,7 @@ class FeedSpec:
     interval_seconds: float
     tags: tuple[str, ...] = ()
     max_age_seconds: float | None = None  # items published earlier raise no alert; None: the default
+    named: bool = True  # False: `name` is the host-derived default, shown by the feed's title once fetched
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,13 @@ import pytest
 
 from bench import stories as bench
 from monitor import stories
-from monitor.stories import THRESHOLD, StoryKey, best_text_match, same_story, similarity, story_key
+from monitor.stories import THRESHOLD, MergeRule, StoryKey, best_text_match, same_story, similarity, story_key
+from monitor.stories.markers import MAX_DIGITS, MAX_MARKERS
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The rule before issue 10: a shared headline alone could merge.
+W1_RULE = MergeRule(1.0, 1.0, corroboration=0, recurring_veto=False, headline_gate=False)
 TANKER_TITLE = "Panama seizes sanctioned tanker carrying Iranian crude off Colon"
 TANKER_LEDE = (
     "Panamanian authorities boarded the vessel, which U.S. officials say belongs to a shadow "
@@ -92,7 +95,8 @@ def test_re_edited_headline_over_an_unchanged_lede_is_the_same_story() -> None:
 )
 def test_unrelated_look_alikes_stay_apart(first: tuple[str, str], second: tuple[str, str]) -> None:
     a, b = key(*first), key(*second)
-    assert 0.0 < similarity(a, b) < THRESHOLD
+    assert similarity(a, b, W1_RULE) > 0.0  # look-alikes indeed
+    assert similarity(a, b) < THRESHOLD
     assert not same_story(a, b)
 
 
@@ -149,7 +153,11 @@ def test_same_link_merges_even_when_the_text_changed_completely() -> None:
 
 def test_malformed_stored_signatures_compare_as_unrelated() -> None:
     good = key(TANKER_TITLE, TANKER_LEDE)
-    for broken in ("w1:zz", "w1:0123456", "w0:" + good.signature[3:], "garbage", "w1:|"):
+    title_part, lede_part, _ = good.signature[3:].split("|")
+    for broken in (
+        "w2:zz||", "w2:0123456||", "w0:" + good.signature[3:], "garbage", "w2:|", "w2:||||",
+        f"w2:{title_part}|{lede_part}|x9", f"w2:{title_part}|{lede_part}|d1,", f"w2:{title_part}|{lede_part}",
+    ):  # fmt: skip
         damaged = StoryKey(canonical_link=None, signature=broken, bands=good.bands)
         assert similarity(good, damaged) == 0.0
         assert not same_story(good, damaged)
@@ -165,7 +173,7 @@ def test_best_text_match_decides_as_same_story_and_similarity_do() -> None:
         ("Short one", ""),
     ]
     keys = [key(title, lede) for title, lede in texts]
-    broken = StoryKey(canonical_link=None, signature="w1:zz|", bands=())
+    broken = StoryKey(canonical_link=None, signature="w2:zz||", bands=())
     for probe in [*keys, broken]:
         candidates = [(index, other.signature) for index, other in enumerate([*keys, broken])]
         expected, best = None, -1.0
@@ -182,7 +190,7 @@ def test_hostile_huge_input_stays_bounded() -> None:
     huge_title = " ".join(f"word{i}" for i in range(200_000))
     result = key(huge_title, "x " * 100_000)
     words_kept = stories.SHINGLES.max_words
-    assert len(result.signature) <= len("w1:|") + 8 * words_kept
+    assert len(result.signature) <= len("w2:||") + 8 * words_kept + MAX_MARKERS * (MAX_DIGITS + 2)
     assert len(result.bands) <= 16
 
 
@@ -193,19 +201,80 @@ def test_bands_are_few_short_strings() -> None:
     assert len(set(result.bands)) == len(result.bands)
 
 
+# --- shared headlines over unrelated summaries (issue 10) -------------------------------------
+
+SHARED_CLAUSE = "UN experts: Pyongyang shipped artillery shells to Russia"
+UNRELATED = [
+    ("Marathon record falls", "A Kenyan runner cut eleven seconds from the world best on a cool, windless morning."),
+    ("Bakery chain closes", "The family firm blamed flour prices and rents for shutting its last forty shops."),
+    ("Dance pair injured", "The ice dancing hopefuls will miss the season after a shoulder operation."),
+    ("Comet visible tonight", "Astronomers say the faint visitor can be seen with binoculars before dawn."),
+    ("Chess final drawn", "Both grandmasters agreed to split the point after five hours of careful play."),
+    ("Rail strike averted", "Unions accepted a pay offer late at night, and trains will run as planned."),
+    ("Paralympics open", "Nearly four thousand athletes paraded through the stadium at the opening ceremony."),
+    ("Frog species found", "Biologists describe a tiny amphibian that lives in the leaf litter of cloud forests."),
+]  # fmt: skip
+
+
+def test_a_shared_headline_clause_does_not_merge_unrelated_summaries() -> None:
+    """Issue 10: unrelated items whose headlines all end in the same clause were one story."""
+    keys = [key(f"{title}: {SHARED_CLAUSE}", summary) for title, summary in UNRELATED]
+    pairs = [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
+    assert all(similarity(a, b, W1_RULE) >= THRESHOLD for a, b in pairs), "the w1 rule merged them"
+    assert not any(same_story(a, b) for a, b in pairs)
+    for probe in keys:
+        others = [(index, other.signature) for index, other in enumerate(keys) if other is not probe]
+        assert best_text_match(probe.signature, others) is None
+
+
+def test_identical_headlines_over_summaries_that_share_nothing_stay_apart() -> None:
+    title = "North Korea fires ballistic missile into sea off east coast, Seoul says"
+    a = key(title, "Officials in Seoul said the launch was detected early in the morning near Sunan.")
+    b = key(title, "Tokyo warned ships to stay clear of falling debris, a government spokesman told reporters.")
+    assert similarity(a, b, W1_RULE) == 1.0
+    assert not same_story(a, b)  # one word in common ("Seoul", in b's headline) is almost nothing
+    # Without summaries, the headline is all there is to go by.
+    assert same_story(key(title), key(title))
+    # A summary that mentions the other item's launch and detection corroborates the headline.
+    c = key(title, "Tokyo said the launch was detected by its radar, a government spokesman told reporters.")
+    assert same_story(a, c)
+
+
+def test_a_boilerplate_summary_under_unrelated_headlines_is_no_evidence() -> None:
+    boilerplate = "This fourth priority's main focus has been improving or obtaining CRM and ERP software."
+    assert not same_story(key("Viruses keep on growing", boilerplate), key("Half.com keeps its speed", boilerplate))
+    # A wire report under another outlet's headline is still a near-copy.
+    report = "Arsenal keeper Jens Lehmann was left red-faced in Athens as two costly mistakes cost a win."
+    assert same_story(key("Wenger spares red-faced Lehmann", report), key("Panathinaikos 2, Arsenal 2", report))
+
+
+def test_signatures_stored_by_the_w1_rule_merge_by_link_only() -> None:
+    """The store keeps signatures of the last days; after the upgrade they must compare safely."""
+    new = key(TANKER_TITLE, TANKER_LEDE, "https://a.example/1")
+    stored_w1 = StoryKey("https://b.example/2", "w1:" + new.signature[3:].rsplit("|", 1)[0], new.bands)
+    assert similarity(new, stored_w1) == 0.0
+    assert not same_story(new, stored_w1)
+    assert best_text_match(new.signature, [(7, stored_w1.signature)]) is None
+    assert same_story(new, StoryKey("https://a.example/1", stored_w1.signature, ()))
+    assert set(new.bands) & set(stored_w1.bands), "unchanged band keys still find old items"
+
+
 # --- determinism ------------------------------------------------------------------------------
 
 FIXED_INPUT = (
-    "Tanker seized off Oman carried sanctioned Iranian crude, officials say",
-    "The vessel was boarded at dawn.",
+    "Tanker seized off Oman carried 2 million barrels of sanctioned Iranian crude, officials say",
+    "The vessel was boarded at dawn on Tuesday, the fifth seizure this year.",
     "https://example.org/a",
 )
-FIXED_SIGNATURE = "w1:0424ecc08cd1a0478e8821cb9399787694118877b1555537c2752eefc9aa356ccef715ae|0fc7bd6265c25f93fbfa7ead"
+FIXED_SIGNATURE = (
+    "w2:0424ecc04fa64bc454be54258cd1a0478e8821cb9399787694118877b1555537c2752eefc9aa356ccef715aef581135d"
+    "|0fc7bd6216ff890465c25f937254f0b59e941752c54b1cc2fbfa7ead|d1,n2,o5"
+)
 FIXED_BANDS = (
-    "t00e56ad0e88813", "t0114b6329ebe25", "t021899490c2a12", "t03df6c128e0111",
-    "t04f3aca2664b74", "t05de2e5164d8fa", "t0646b6733f18cf", "t072645ee45fe6d",
-    "f003b44370c1225", "f011042f65f4913", "f023cf2bcaec941", "f037834b458c916",
-    "f04fa0d00234363", "f05fbaea73d4822", "f066cccab220f85", "f079f9a004fc0a8",
+    "t00e56ad0e88813", "t01a67fee77d851", "t020c1ef7a65107", "t03df6c128e0111",
+    "t04f3aca2664b74", "t05de2e5164d8fa", "t0646b6733f18cf", "t07b8aec40b573e",
+    "f007610dbece2ae", "f0196cc946f733f", "f023cf2bcaec941", "f032bb22c0208ce",
+    "f047b49c59ebe9a", "f054e001b172e31", "f065c82f99e4dcf", "f074851e495800c",
 )  # fmt: skip
 
 
@@ -232,8 +301,8 @@ def test_fingerprint_is_the_same_in_another_process_with_another_hash_seed() -> 
 # --- labelled real news (../shared/corpus) --------------------------------------------------
 
 # What bench/stories.py measured at THRESHOLD (docs/stories.md), minus a small margin.
-MEASURED_PRECISION = 0.913
-MEASURED_RECALL = 0.344
+MEASURED_PRECISION = 0.910
+MEASURED_RECALL = 0.602
 MARGIN = 0.03
 
 
@@ -256,6 +325,17 @@ def test_labelled_pairs_reach_the_measured_precision_and_recall(
     assert copies
     for pair in copies:
         assert same_story(key(pair.a.title, pair.a.summary), key(pair.b.title, pair.b.summary))
+
+
+@pytest.mark.corpus
+def test_a_shared_headline_clause_over_100_ag_news_items_merges_nothing() -> None:
+    if not bench.corpus_present():
+        pytest.skip(f"corpus not found at {bench.CORPUS}")
+    keys = [key(item.title, item.summary) for item in bench.shared_clause_items()]
+    assert len(keys) == 100
+    merged = [(i, j) for i in range(100) for j in range(i) if same_story(keys[i], keys[j])]
+    assert merged == []
+    assert sum(similarity(keys[i], keys[j], W1_RULE) >= THRESHOLD for i in range(100) for j in range(i)) > 100
 
 
 @pytest.mark.corpus

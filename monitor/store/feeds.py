@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from monitor.store.records import POLL_STATUSES, FeedJob, PollOutcome
 from monitor.store.tables import FeedRow, ItemRow
 from monitor.types import ConditionalState, FeedSpec
 
+MAX_SHOWN_NAME = 200  # a feed's own title, as shown: formats clip further
 _KEY_CHUNK = 500  # keeps IN (...) lists well under SQLite's bound-parameter limit
 _PG_SYNC_LOCK_KEY = 0x6D6F6E73796E63  # "monsync": arbitrary, distinct from the migration lock
 
@@ -35,7 +36,13 @@ def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None
             row = existing.get(url)
             if row is None:
                 row = FeedRow(url=url, name=spec.name, interval_seconds=spec.interval_seconds, next_poll_at=now)
-            row.name = spec.name
+                existing[url] = row
+            # An unnamed feed keeps showing the title it was last fetched with while its default
+            # name is unchanged; anything else shows the configured name (until the next fetch).
+            if spec.named or row.named or row.config_name != spec.name:
+                row.name = spec.name
+            row.config_name = spec.name
+            row.named = spec.named
             row.interval_seconds = spec.interval_seconds
             row.tags = dump_words(spec.tags)
             row.active = True
@@ -44,6 +51,48 @@ def sync_feeds(engine: Engine, feeds: Sequence[FeedSpec], now: datetime) -> None
             if url not in wanted and row.active:
                 row.active = False  # history (items, hits) stays; the feed just stops polling
                 session.add(row)
+        _unshare_titles(existing.values())
+
+
+def _unshare_titles(rows: Iterable[FeedRow]) -> None:
+    """Shown names stay unique (stories count their outlets by name): a title that another feed
+    now shows as well goes back to the configured name, and the next fetch picks it again."""
+    by_name: dict[str, list[FeedRow]] = {}
+    for row in rows:
+        by_name.setdefault(row.name, []).append(row)
+    for alike in by_name.values():
+        for row in alike if len(alike) > 1 else ():
+            if not row.named and row.config_name and row.name != row.config_name:
+                row.name = row.config_name
+
+
+def set_feed_title(engine: Engine, feed_id: int, title: str) -> None:
+    """Show a feed configured without a name by its own title ("Deutsche Welle", not the host).
+
+    No-op for a named feed, an empty title, or a title already shown; a title another feed shows
+    gets the feed's configured name added. Reads first, so the usual no-op takes no write lock."""
+    title = " ".join(title.split())[:MAX_SHOWN_NAME]
+    if not title:
+        return
+    with _session(engine, write=False) as session:
+        row = session.get(FeedRow, feed_id)
+        if row is None or row.named or row.name == title:
+            return
+        key = row.config_name or row.name
+        taken = session.exec(
+            select(col(FeedRow.id)).where(col(FeedRow.name) == title, col(FeedRow.id) != feed_id).limit(1)
+        ).first()
+    shown = f"{title} ({key})" if taken is not None else title
+    if shown == row.name:
+        return
+    with _session(engine) as session:
+        # Only while the feed is still unnamed: a reload may have named it meanwhile.
+        session.execute(
+            update(FeedRow)
+            .where(col(FeedRow.id) == feed_id, col(FeedRow.named).is_(False))
+            .values(name=shown)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _adopt_rows_stored_with_secrets(existing: dict[str, FeedRow], wanted: Mapping[str, FeedSpec]) -> None:
@@ -128,7 +177,7 @@ def _feed_job(row: FeedRow) -> FeedJob:
     return FeedJob(
         id=row.id,
         url=row.url,
-        name=row.name,
+        name=row.config_name or row.name,  # the name rules' `feeds:` filters know
         tags=load_words(row.tags),
         interval_seconds=float(row.interval_seconds),
         state=ConditionalState(etag=row.etag, last_modified=row.last_modified, body_sha256=row.body_sha256),

@@ -264,5 +264,9 @@ def _stored_item(row: ItemRow, feed: FeedRow, rule_ids: frozenset[str]) -> Store
         author=row.author,
     )
     return StoredItem(
-        item_id=row.id, item=item, feed_name=feed.name, feed_tags=load_words(feed.tags), hit_rule_ids=rule_ids
+        item_id=row.id,
+        item=item,
+        feed_name=feed.config_name or feed.name,
+        feed_tags=load_words(feed.tags),
+        hit_rule_ids=rule_ids,
     )

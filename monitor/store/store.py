@@ -148,6 +148,11 @@ class Store:
         """Reschedule feeds last polled after ``now``: the clock was set back (feeds.replan_feeds)."""
         return feed_ops.replan_feeds(self._engine, now, tolerance_seconds)
 
+    def set_feed_title(self, feed_id: int, title: str) -> None:
+        """Show a feed configured without a name by its own fetched title (its configured or
+        default name stays what rules' `feeds:` filters match)."""
+        feed_ops.set_feed_title(self._engine, feed_id, title)
+
     def known_item_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
         return feed_ops.known_item_keys(self._engine, feed_id, keys)
 

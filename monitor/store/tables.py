@@ -35,7 +35,12 @@ class FeedRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     url: str = Field(sa_type=Text, unique=True)
+    # The name shown in alerts, digests and `monitor feeds`: the configured name, or for a feed
+    # configured without one, its own <title> once fetched (migration 0006).
     name: str = Field(sa_type=Text)
+    # The configured name, or the host-derived default: rules' `feeds:` filters and logs use it.
+    config_name: str | None = Field(default=None, sa_type=Text)  # None: rows from before 0006
+    named: bool = Field(default=True, sa_column_kwargs=_TRUE)  # the configuration gave a name
     # JSON list of strings
     tags: str = Field(default="[]", sa_type=Text, sa_column_kwargs=_server_default("'[]'"))
     interval_seconds: float

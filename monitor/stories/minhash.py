@@ -65,15 +65,25 @@ def words(text: str, *, drop_stop_words: bool = True) -> list[str]:
     return [word for word in found if word not in STOP_WORDS]
 
 
-def shingles(title: str, summary: str, config: ShingleConfig) -> set[str]:
-    """The distinct word n-grams of the title followed by the summary's lede."""
+def title_and_lede(title: str, summary: str, config: ShingleConfig) -> tuple[list[str], list[str]]:
+    """The title's words and the summary's lede words, at most ``max_words`` in all."""
     drop = config.drop_stop_words
-    lede = words(summary, drop_stop_words=drop)[: config.lede_words]
-    tokens = (words(title, drop_stop_words=drop) + lede)[: config.max_words]
-    size = config.size
+    title_words = words(title, drop_stop_words=drop)[: config.max_words]
+    budget = config.max_words - len(title_words)
+    return title_words, words(summary, drop_stop_words=drop)[: min(config.lede_words, budget)]
+
+
+def ngrams(tokens: Sequence[str], size: int) -> set[str]:
+    """The distinct runs of ``size`` tokens (all of them as one when there are fewer)."""
     if len(tokens) < size:
         return {" ".join(tokens)} if tokens else set()
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def shingles(title: str, summary: str, config: ShingleConfig) -> set[str]:
+    """The distinct word n-grams of the title followed by the summary's lede."""
+    title_words, lede = title_and_lede(title, summary, config)
+    return ngrams(title_words + lede, config.size)
 
 
 # News vocabulary is Zipf-distributed, so a small cache of per-word hashes serves half the
