@@ -15,7 +15,7 @@ from sqlalchemy import Integer, String, case, cast, func, insert, literal, selec
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.store.columns import UTCDateTime
-from monitor.store.tables import DeliveryRow, HitRow, ItemBandRow, ItemRow, StoryRow
+from monitor.store.tables import DeliveryRow, HitRow, ItemBandRow, ItemRow, RoutedHitRow, StoryRow
 
 BANDS_PER_ITEM = 16
 ITEMS_PER_STORY = 10
@@ -103,10 +103,18 @@ def _add_hits_and_deliveries(conn: Connection, items: Any) -> None:
     )
     columns = ["item_id", "rule_id", "rule_title", "severity", "snippet", "created_at", "story_id"]
     conn.execute(insert(hits).from_select(columns, alerted.where(c.id % HIT_EVERY == 0)))
-    # every tenth alert is still pending; the others were sent when they were found
+    # each alerted hit is routed to one channel and has its story's first message there; every
+    # tenth message is still pending, the others were sent when they were found
+    routed = select(literal("ops"), hits.c.id, hits.c.story_id, hits.c.created_at)
+    conn.execute(insert(RoutedHitRow.__table__).from_select(["channel", "hit_id", "story_id", "created_at"], routed))
     pending = hits.c.id % 10 == 0
     status = case((pending, literal("pending")), else_=literal("sent"))
     sent_at = case((pending, None), else_=hits.c.created_at)
-    rows = select(hits.c.id, literal("ops"), status, hits.c.created_at, sent_at, hits.c.created_at)
-    columns = ["hit_id", "channel", "status", "next_attempt_at", "sent_at", "created_at"]
+    message_id = literal("<m") + cast(hits.c.id, String) + literal("@bench>")
+    rows = select(
+        hits.c.story_id, literal("ops"), literal("first"), literal("high"), message_id, status,
+        hits.c.created_at, sent_at, hits.c.created_at,
+    )  # fmt: skip
+    columns = ["story_id", "channel", "event", "severity", "message_id", "status", "next_attempt_at", "sent_at",
+               "created_at"]  # fmt: skip
     conn.execute(insert(DeliveryRow.__table__).from_select(columns, rows))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from store_factories import T0, at, by_notify, item, match
+from store_factories import T0, at, by_notify, item, match, save
 from test_migrations import _alembic
 
 from monitor.store import Store
@@ -28,7 +28,7 @@ def test_an_unnamed_feed_is_shown_by_its_title_and_matched_by_its_default_name(s
     job = store.claim_feeds(T0, "w", 60, 1)[0]
     store.set_feed_title(job.id, "  Deutsche\n Welle ")
     assert shown(store) == {URL: "Deutsche Welle"}
-    store.save_items(job.id, [item("a", feed_url=URL)], {"a": [match()]}, by_notify, T0)
+    save(store, job.id, [item("a", feed_url=URL)], {"a": [match()]}, by_notify, T0)
     assert store.list_hits()[0].feed_name == "Deutsche Welle"
     # Rules' `feeds:` filters and logs keep the key: the claim and the backtest see the default name.
     assert store.claim_feeds(at(600), "w", 60, 1)[0].name == "127.0.0.1"
