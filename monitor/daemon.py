@@ -12,14 +12,13 @@ import contextlib
 import functools
 import hashlib
 import logging
-import random
 import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from monitor.alerts.isolation import ChannelClosedError
-from monitor.alerts.outbox import OutboxReport, Sender, drain_channel
+from monitor.alerts.outbox import OutboxReport, Sender
 from monitor.clock import CLOCK_STEP_TOLERANCE_SECONDS, ClockWatch, run_every
 from monitor.feedhealth import FeedHealthWatch
 from monitor.fetch import Fetcher
@@ -73,7 +72,7 @@ class Daemon:
         self._health = HealthCheck(runtime.store, self._metrics, runtime.settings.tick_seconds, runtime.clock)
         tags = runtime.routing_tags()
         self._admins = tuple(sender for sender in runtime.senders if "admin" in tags.get(sender.name, ()))
-        self._health_watch = FeedHealthWatch(runtime.store, self._admins, runtime.settings.health, runtime.clock)
+        self._health_watch = FeedHealthWatch(runtime.db, self._admins, runtime.settings.health, runtime.clock)
         self._metrics_server = (
             MetricsServer(self._metrics, self._health, metrics_host, metrics_port) if metrics_port is not None else None
         )
@@ -86,12 +85,12 @@ class Daemon:
         self._drains: dict[str, asyncio.Task[OutboxReport]] = {}
         self._cycle: asyncio.Task[None] | None = None
         self._gauges_read_at = float("-inf")
-        self._rng = random.Random()
+        self._outbox = runtime.outbox()
         self._startup = startup
         self._errors = RepeatedErrors()  # a failure that recurs every tick is logged once, then counted
         self._clock_watch = ClockWatch(runtime.clock)
         self._replan_due = True  # at start too: the clock may have been set back while we were down
-        self._pruner = Pruner(runtime.store, runtime.settings.retention, runtime.clock, self._metrics)
+        self._pruner = Pruner(runtime.db, runtime.settings.retention, runtime.clock, self._metrics)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -179,7 +178,7 @@ class Daemon:
         if time.monotonic() - self._gauges_read_at >= GAUGE_REFRESH_SECONDS:
             self._gauges_read_at = time.monotonic()
             try:
-                await asyncio.to_thread(self._health.refresh_gauges)
+                await self._runtime.db.read(self._health.refresh_gauges)
             except Exception as exc:  # the database is down: /healthz says so; keep ticking
                 self._errors.log(log, logging.WARNING, f"could not read the outbox backlog: {type(exc).__name__}")
 
@@ -192,9 +191,8 @@ class Daemon:
         if not self._replan_due:
             return
         try:
-            moved = await asyncio.to_thread(
-                self._runtime.store.replan_feeds, self._runtime.clock(), CLOCK_STEP_TOLERANCE_SECONDS
-            )
+            db = self._runtime.db
+            moved = await db.write(db.store.replan_feeds, self._runtime.clock(), CLOCK_STEP_TOLERANCE_SECONDS)
         except Exception as exc:  # tried again next tick
             self._errors.log(log, logging.WARNING, "could not replan the feeds' polls", exc)
             return
@@ -250,17 +248,7 @@ class Daemon:
             running = self._drains.get(sender.name)
             if running is not None and not running.done():
                 continue
-            self._drains[sender.name] = asyncio.create_task(
-                drain_channel(
-                    runtime.store,
-                    sender,
-                    runtime.settings.alerts,
-                    runtime.clock,
-                    runtime.worker_id,
-                    self._rng,
-                    runtime.plans.get(sender.name),
-                )
-            )
+            self._drains[sender.name] = asyncio.create_task(self._outbox.drain(sender))
             self._drains[sender.name].add_done_callback(functools.partial(self._drain_done, sender.name))
 
     def _drain_done(self, channel: str, task: asyncio.Task[OutboxReport]) -> None:
@@ -315,10 +303,10 @@ class Daemon:
         the notice goes out anyway."""
         if not self._admins:
             return True  # no admin channel: the log line is the notice
-        store, now = self._runtime.store, self._runtime.clock()
+        db, now = self._runtime.db, self._runtime.clock()
         key = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
         try:
-            claimed = await asyncio.to_thread(store.claim_notice, key, now, NOTICE_QUIET_SECONDS)
+            claimed = await db.read(db.store.claim_notice, key, now, NOTICE_QUIET_SECONDS)
         except Exception as exc:
             log.warning("cannot check whether another worker sent this notice (%s); sending it", type(exc).__name__)
             claimed = True
@@ -328,7 +316,7 @@ class Daemon:
         if await notify_admins(self._admins, title, body):
             return True
         try:
-            await asyncio.to_thread(store.release_notice, key)
+            await db.read(db.store.release_notice, key)
         except Exception as exc:
             log.warning("could not release the unsent notice (%s)", type(exc).__name__)
         return False

@@ -19,7 +19,7 @@ from datetime import datetime
 from monitor.alerts.outbox import Sender
 from monitor.durations import format_duration
 from monitor.policies import HealthPolicy
-from monitor.store import FeedView, Store
+from monitor.store import AsyncStore, FeedView
 
 log = logging.getLogger(__name__)
 OK, FAILING, SILENT = "ok", "failing", "silent"
@@ -57,32 +57,36 @@ def notice_text(feed: FeedView, assessment: Assessment) -> tuple[str, str]:
 
 class FeedHealthWatch:
     def __init__(
-        self, store: Store, admins: Sequence[Sender], policy: HealthPolicy, clock: Callable[[], datetime]
+        self, db: AsyncStore, admins: Sequence[Sender], policy: HealthPolicy, clock: Callable[[], datetime]
     ) -> None:
-        self._store = store
+        self._db = db
         self._admins = tuple(admins)
         self._policy = policy
         self._clock = clock
 
     async def check(self) -> int:
         """Announce every state change; returns how many were announced."""
-        now = self._clock()
         announced = 0
-        for feed in self._store.list_feeds():
-            if not feed.active:
-                continue
-            gap = self._store.typical_item_gap(feed.id)
-            assessment = assess(feed, gap, now, self._policy)
-            if assessment.state == feed.health_state:
-                continue
-            change = self._store.change_health_state
-            if not await asyncio.to_thread(change, feed.id, feed.health_state, assessment.state):
+        change = self._db.store.change_health_state
+        for feed, assessment in await self._db.read(self._changes, self._clock()):
+            if not await self._db.read(change, feed.id, feed.health_state, assessment.state):
                 continue  # another worker got there first and announces it
             if await self._announce(feed, assessment):
                 announced += 1
             else:
-                await asyncio.to_thread(change, feed.id, assessment.state, feed.health_state)
+                await self._db.read(change, feed.id, assessment.state, feed.health_state)
         return announced
+
+    def _changes(self, now: datetime) -> list[tuple[FeedView, Assessment]]:
+        """Active feeds whose state changed (one query per feed: in a worker thread)."""
+        store = self._db.store
+        found: list[tuple[FeedView, Assessment]] = []
+        for feed in store.list_feeds():
+            if feed.active:
+                assessment = assess(feed, store.typical_item_gap(feed.id), now, self._policy)
+                if assessment.state != feed.health_state:
+                    found.append((feed, assessment))
+        return found
 
     async def _announce(self, feed: FeedView, assessment: Assessment) -> bool:
         title, body = notice_text(feed, assessment)

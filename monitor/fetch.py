@@ -84,7 +84,9 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         settings = self._settings
-        self._client = httpx.AsyncClient(
+        # In a thread: loading the CA certificates takes ~0.1 s, too long to hold the event loop.
+        self._client = await asyncio.to_thread(
+            httpx.AsyncClient,
             headers={
                 "User-Agent": settings.user_agent,
                 "Accept": ACCEPT,

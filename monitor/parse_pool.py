@@ -8,6 +8,8 @@ submit, and a parse that was in flight when a worker died is retried once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 log = logging.getLogger(__name__)
@@ -31,9 +34,24 @@ def _spawn_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=exit_with_parent,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
+
+
+PARSE_WORKER_NAME = "monitor-parse"
+
+
+def _start_worker(parent: int) -> None:
+    name_process(PARSE_WORKER_NAME)
+    exit_with_parent(parent)
+
+
+def name_process(name: str) -> None:
+    """Show a worker as ``name`` in ps and top (Linux; elsewhere nothing changes): every worker
+    is otherwise an anonymous ``python -c 'from multiprocessing…'``."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/comm").write_text(name[:15], encoding="ascii")
 
 
 def exit_with_parent(parent: int) -> None:
@@ -85,3 +103,29 @@ class ParsePool(Executor):
 
 def parse_pool() -> ParsePool:
     return ParsePool()
+
+
+class ParseWorkerDiedError(RuntimeError):
+    """Parsing one body killed the worker process, again after a retry."""
+
+
+async def run_parse(executor: Executor | None, call: Callable[[], T], feed: str) -> T:
+    """Run ``call`` in the parse workers without blocking the event loop, once more if a worker
+    died meanwhile (maybe parsing another feed; the pool starts new ones). If this body kills
+    that one too, ParseWorkerDiedError: the feed is marked with it and the next poll tries again.
+
+    The submission itself runs in a thread: the first one, or the first after a worker died,
+    starts worker processes, which takes a good fraction of a second."""
+    if executor is None:
+        return await asyncio.to_thread(call)
+    try:
+        return await asyncio.wrap_future(await asyncio.to_thread(executor.submit, call))
+    except BrokenProcessPool:
+        log.warning("parse worker died; parsing again", extra={"feed": feed})
+    try:
+        return await asyncio.wrap_future(await asyncio.to_thread(executor.submit, call))
+    except BrokenProcessPool:
+        raise ParseWorkerDiedError(
+            "parse workers died twice while this feed's body was being parsed (out of memory?); "
+            "the next poll tries again"
+        ) from None

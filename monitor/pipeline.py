@@ -9,7 +9,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,17 +17,14 @@ from monitor.fetch import Fetcher
 from monitor.group_commit import GroupCommit
 from monitor.logs import RepeatedErrors
 from monitor.parse import FeedParseError
+from monitor.parse_pool import ParseWorkerDiedError, run_parse
 from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
 from monitor.saving import DEFAULT_MAX_AGE, AlertRouting, save_and_queue
-from monitor.store import FeedJob, PollOutcome, Store
+from monitor.store import AsyncStore, FeedJob, PollOutcome
 from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, RuleMatch
 
 log = logging.getLogger(__name__)
-
-
-class ParseWorkerDiedError(RuntimeError):
-    """Parsing one body killed the worker process, again after a retry."""
 
 
 PROCESSING_SLOTS = 6  # feeds parsed, matched or stored at once: two parse workers, one store, slack
@@ -77,7 +73,7 @@ class _Prepared:
 class Pipeline:
     def __init__(
         self,
-        store: Store,
+        db: AsyncStore,
         fetcher: Fetcher,
         rules: Callable[[], RuleSet],
         channels: Sequence[ChannelSpec],
@@ -86,7 +82,8 @@ class Pipeline:
         parse_executor: Executor | None = None,
         errors: RepeatedErrors | None = None,
     ) -> None:
-        self._store = store
+        self._db = db
+        self._store = db.store  # for the steps that already run in a worker thread
         self._fetcher = fetcher
         self._rules = rules
         self._channels = tuple(channels)
@@ -95,16 +92,14 @@ class Pipeline:
         self._executor = parse_executor
         # the daemon passes its own, which outlives this cycle's pipeline
         self._errors = errors or RepeatedErrors()
-        # Storing a fresh feed (story grouping, inserts) takes tens of ms of CPU and SQL; it runs
-        # in a worker thread, one feed at a time, so the event loop keeps fetches alive.
-        self._store_turn = asyncio.Lock()
         # Fetched bodies may pile up behind the store (a first poll of many feeds); parsed ones
         # are several times larger, so only a few feeds are parsed ahead of their turn.
         self._processing = asyncio.Semaphore(PROCESSING_SLOTS)
-        self._row_updates = GroupCommit(self._store_turn, self._store.record_polls)
+        self._row_updates = GroupCommit(db.turn, self._store.record_polls)
 
     async def poll_feeds(self, worker_id: str, *, due_only: bool, limit: int) -> list[FeedReport]:
-        jobs = self._store.claim_feeds(self._clock(), worker_id, self._settings.lease_seconds, limit, due_only=due_only)
+        lease = self._settings.lease_seconds
+        jobs = await self._db.read(self._store.claim_feeds, self._clock(), worker_id, lease, limit, due_only=due_only)
         return list(await asyncio.gather(*(self.poll(job) for job in jobs)))
 
     async def poll(self, job: FeedJob) -> FeedReport:
@@ -144,9 +139,9 @@ class Pipeline:
         return await self._off_loop(self._store_items, job, result, parsed, digest, prepared)
 
     async def _off_loop(self, call: Callable[..., FeedReport], *args: Any) -> FeedReport:
-        """Database writes in a worker thread, one at a time."""
-        async with self._store_turn:
-            return await asyncio.to_thread(call, *args)
+        """Storing a fresh feed (story grouping, inserts) takes tens of ms of CPU and SQL: in a
+        worker thread, one feed at a time, so the event loop keeps fetches alive."""
+        return await self._db.write(call, *args)
 
     async def _parse(self, job: FeedJob, result: FetchResult, body: bytes) -> ParsedBody:
         call = functools.partial(
@@ -157,20 +152,7 @@ class Pipeline:
             headers=dict(result.headers),
             max_items=self._settings.max_items_per_feed,
         )
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, call)
-        except BrokenProcessPool:
-            # A worker died (maybe parsing another feed); the pool starts new workers on the
-            # next submit. If this body kills that one too, the feed is marked with the error.
-            log.warning("parse worker died; parsing again", extra={"feed": job.name})
-        try:
-            return await loop.run_in_executor(self._executor, call)
-        except BrokenProcessPool:
-            raise ParseWorkerDiedError(
-                "parse workers died twice while this feed's body was being parsed (out of memory?); "
-                "the next poll tries again"
-            ) from None
+        return await run_parse(self._executor, call, job.name)
 
     def _prepare(self, job: FeedJob, parsed: ParsedBody) -> _Prepared:
         """What needs no write lock (one read, then matching), done before waiting for the

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from monitor.metrics import Metrics
 from monitor.policies import RetentionPolicy
-from monitor.store import Store
+from monitor.store import AsyncStore
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,9 @@ PAUSE_SECONDS = 0.05  # between batches
 
 class Pruner:
     def __init__(
-        self, store: Store, policy: RetentionPolicy, clock: Callable[[], datetime], metrics: Metrics | None = None
+        self, db: AsyncStore, policy: RetentionPolicy, clock: Callable[[], datetime], metrics: Metrics | None = None
     ) -> None:
-        self._store = store
+        self._db = db
         self._policy = policy
         self._clock = clock
         self._metrics = metrics
@@ -39,7 +39,7 @@ class Pruner:
         total: Counter[str] = Counter()
         for kind, before in self._policy.cutoffs(self._clock()).items():
             while stop is None or not stop.is_set():
-                pruned = await asyncio.to_thread(self._store.prune, kind, before, BATCH_ROWS)
+                pruned = await self._db.write(self._db.store.prune, kind, before, BATCH_ROWS)
                 self._count(pruned)
                 total.update(pruned)
                 if pruned.get(kind, 0) < BATCH_ROWS:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from monitor.alerts.channels import ChannelSet
 from monitor.alerts.console import CONSOLE, ConsoleChannel
-from monitor.alerts.outbox import ChannelPlan, OutboxReport, Sender, deliver_pending
+from monitor.alerts.outbox import ChannelPlan, Outbox, OutboxReport, Sender
 from monitor.config import Settings
 from monitor.fetch import Fetcher
 from monitor.logs import RepeatedErrors
@@ -24,10 +26,11 @@ from monitor.rules import LoadedRules, RuleLoadError, RuleSet, read_rules
 from monitor.rules.consistency import ConfiguredNames, check_rules
 from monitor.rules.loader import load_failure, unexpected_failure
 from monitor.schedule import parse_digest_schedule
-from monitor.store import Store
+from monitor.store import AsyncStore, Store
 from monitor.types import ChannelSpec
 
 log = logging.getLogger(__name__)
+SWITCH_INTERVAL_SECONDS = 0.001
 MAX_FEEDS_PER_TICK = 200
 RULE_LOAD_DEADLINE_SECONDS = 30.0
 
@@ -128,6 +131,10 @@ class Runtime:
     worker_id: str = field(default_factory=worker_name)
     clock: Callable[[], datetime] = utc_now
     channels: ChannelSet | None = None  # owns the channels' sending processes
+    db: AsyncStore = field(init=False)  # the store as coroutines reach it
+
+    def __post_init__(self) -> None:
+        self.db = AsyncStore(self.store)
 
     def close_channels(self, grace: float = 0.0) -> None:
         """Refuse new sends; cut off those still under way after ``grace`` seconds."""
@@ -145,7 +152,7 @@ class Runtime:
                 feed.name: feed.max_age_seconds for feed in self.settings.feeds if feed.max_age_seconds is not None
             },
         )
-        return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors)
+        return Pipeline(self.db, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors)
 
     async def cycle(self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool) -> CycleReport:
         reports = await self.pipeline(fetcher, executor).poll_feeds(
@@ -155,9 +162,10 @@ class Runtime:
         return CycleReport(tuple(reports), outbox)
 
     async def deliver(self) -> OutboxReport:
-        return await deliver_pending(
-            self.store, self.senders, self.settings.alerts, self.clock, self.worker_id, self.plans
-        )
+        return await self.outbox().deliver(self.senders)
+
+    def outbox(self, rng: random.Random | None = None) -> Outbox:
+        return Outbox(self.db, self.settings.alerts, self.clock, self.worker_id, self.plans, rng)
 
     def routing_tags(self) -> dict[str, tuple[str, ...]]:
         return {spec.name: spec.tags for spec in self.routing}
@@ -169,6 +177,10 @@ class Runtime:
 
 def open_runtime(settings: Settings, *, exclusive: bool) -> Runtime:
     """Load rules first (cheap, and a broken rule file should not touch the database)."""
+    # Matching and story grouping run in worker threads, holding the GIL for up to the switch
+    # interval at a time; at Python's default 5 ms, a loop step that waits for the GIL a few
+    # times (a connect, a read) took 0.1-0.2 s during a first poll. 1 ms keeps the loop live.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     rules = RulesHolder(settings.rule_paths)
     consistency = check_rules(rules.get().rules, configured_names(settings), utc_now().date())
     if consistency.errors:

@@ -11,7 +11,7 @@ from support.webhook import WebhookReceiver
 from monitor.alerts.channels import Channel
 from monitor.feedhealth import FeedHealthWatch
 from monitor.policies import HealthPolicy
-from monitor.store import Store
+from monitor.store import AsyncStore, Store
 from monitor.types import ChannelSpec
 from tests.store.store_factories import T0, at, feed, poll
 
@@ -28,7 +28,7 @@ def failing_feed(store: Store) -> int:
 
 def watch(store: Store, url: str) -> FeedHealthWatch:
     admin = Channel(ChannelSpec("ops", url, tags=("admin",)), min_interval=0)
-    return FeedHealthWatch(store, [admin], POLICY, lambda: at(10))
+    return FeedHealthWatch(AsyncStore(store), [admin], POLICY, lambda: at(10))
 
 
 def test_a_transition_another_worker_made_is_not_announced_again(store: Store, webhook: WebhookReceiver) -> None:

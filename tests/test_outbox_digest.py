@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from support.smtp import SmtpSink
 
 from monitor.alerts.channels import Channel
-from monitor.alerts.outbox import ChannelPlan, OutboxReport, drain_channel
+from monitor.alerts.outbox import ChannelPlan, Outbox, OutboxReport
 from monitor.policies import AlertPolicy
 from monitor.saving import AlertRouting, save_and_queue
 from monitor.schedule import parse_digest_schedule
-from monitor.store import Store
+from monitor.store import AsyncStore, Store
 from monitor.types import ChannelSpec, FeedSpec, Item, RuleMatch, Severity, Span
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -56,7 +56,8 @@ def add_hits(store: Store, feed: str, titles_and_severity: list[tuple[str, Sever
 
 
 def drain(store: Store, channel: Channel, plan: ChannelPlan, clock: Clock) -> OutboxReport:
-    return asyncio.run(drain_channel(store, channel, POLICY, clock, "worker", random.Random(1), plan))
+    outbox = Outbox(AsyncStore(store), POLICY, clock, "worker", {channel.name: plan}, random.Random(1))
+    return asyncio.run(outbox.drain(channel))
 
 
 def briefing(smtp: SmtpSink) -> Channel:

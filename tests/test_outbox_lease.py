@@ -12,8 +12,8 @@ from test_outbox_digest import POLICY, Clock, add_hits, briefing
 
 from monitor.alerts.channels import Channel, SendOutcome
 from monitor.alerts.formats import Digest
-from monitor.alerts.outbox import LEASE_SECONDS, OutboxReport, drain_channel
-from monitor.store import Store
+from monitor.alerts.outbox import LEASE_SECONDS, Outbox, OutboxReport
+from monitor.store import AsyncStore, Store
 from monitor.types import Severity, StoryAlert
 
 
@@ -40,8 +40,9 @@ class SlowChannel:
         self._clock.now += timedelta(seconds=LEASE_SECONDS * 0.6)
         self.sends += 1
         if self.sends == 2:
-            rival = drain_channel(self._store, self._channel, POLICY, self._clock, self._rival, random.Random(2))
-            self.rival_report = asyncio.run(rival)
+            rival = Outbox(AsyncStore(self._store), POLICY, self._clock, self._rival, rng=random.Random(2))
+            rival_drain = rival.drain(self._channel)
+            self.rival_report = asyncio.run(rival_drain)
         return outcome
 
     def send_digest(self, digest: Digest) -> SendOutcome:
@@ -57,7 +58,8 @@ def test_a_batch_outliving_its_lease_is_not_sent_twice(store: Store, smtp: SmtpS
     add_hits(store, "wire", [(title, Severity.HIGH) for title in titles], clock.now)
     slow = SlowChannel(briefing(smtp), clock, "rival", store)
 
-    mine = asyncio.run(drain_channel(store, slow, POLICY, clock, "slow-worker", random.Random(1)))
+    outbox = Outbox(AsyncStore(store), POLICY, clock, "slow-worker", rng=random.Random(1))
+    mine = asyncio.run(outbox.drain(slow))
 
     # The batch's claim ran out during the second send and the rival took the two alerts not
     # yet sent. The slow worker skips them instead of sending them again.

@@ -2,13 +2,13 @@
 pure decision in monitor.stories.alerting)."""
 
 from monitor.alerts.channels import Channel, ChannelSet, SendOutcome
-from monitor.alerts.outbox import ChannelPlan, OutboxReport, deliver_pending
+from monitor.alerts.outbox import ChannelPlan, Outbox, OutboxReport
 
 __all__ = [
     "Channel",
     "ChannelPlan",
     "ChannelSet",
+    "Outbox",
     "OutboxReport",
     "SendOutcome",
-    "deliver_pending",
 ]

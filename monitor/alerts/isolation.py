@@ -26,9 +26,10 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from monitor.parse_pool import exit_with_parent
+from monitor.parse_pool import exit_with_parent, name_process
 
 log = logging.getLogger(__name__)
+SENDER_NAME = "monitor-send"
 
 # Apprise gives up waiting on a service after 60 s (AppriseAsset's service_timeout) but leaves its
 # thread running; the few seconds more let its own, tidier answer arrive first when it can.
@@ -171,6 +172,7 @@ def _serve(conn: Connection, factory: Callable[[], Any], method: str, parent: in
     # send is not cut short behind its back. (SIGTERM keeps its default: multiprocessing uses it
     # at exit, and systemd's KillMode=mixed sends it to the daemon only.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    name_process(SENDER_NAME)
     exit_with_parent(parent)
     send = _serialised(conn)
     root = logging.getLogger()

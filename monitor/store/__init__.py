@@ -3,6 +3,7 @@
 Only frozen dataclasses (monitor.types and monitor.store.records) leave this package.
 """
 
+from monitor.store.async_store import AsyncStore
 from monitor.store.db import StorePathError
 from monitor.store.items import SavedBatch, SaveTransaction
 from monitor.store.records import (
@@ -26,6 +27,7 @@ __all__ = [
     "DELIVERY_STATUSES",
     "HEALTH_STATES",
     "POLL_STATUSES",
+    "AsyncStore",
     "DeliveryJob",
     "DeliveryView",
     "FeedJob",

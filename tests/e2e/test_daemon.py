@@ -19,6 +19,7 @@ from support.feedserver import FeedServer
 from support.smtp import SmtpSink
 from support.webhook import WebhookReceiver
 
+from monitor.parse_pool import PARSE_WORKER_NAME
 from tests.e2e.conftest import run_cli
 from tests.e2e.feeds import ARMS_1, ARMS_NEW, QUIET, RULES_YAML, Entry, rss
 
@@ -132,17 +133,19 @@ def test_daemon_alerts_reloads_rules_and_stops_cleanly_on_sigterm(
 
 
 def parse_workers(daemon_pid: int) -> list[int]:
-    """The daemon's spawned parse worker processes (not its resource tracker)."""
-    children = Path(f"/proc/{daemon_pid}/task/{daemon_pid}/children").read_text().split()
-    return [
-        int(pid)
-        for pid in children
-        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes() and not _is_tracker(int(pid))
-    ]
+    """The daemon's parse worker processes, by the name they give themselves (the channels'
+    senders and the resource tracker are spawned too). Workers are started from whichever
+    thread submitted first, so every thread's children count."""
+    tasks = Path(f"/proc/{daemon_pid}/task").iterdir()
+    children = [pid for task in tasks for pid in (task / "children").read_text().split()]
+    return [int(pid) for pid in children if _name(pid) == PARSE_WORKER_NAME]
 
 
-def _is_tracker(pid: int) -> bool:
-    return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+def _name(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:  # ended meanwhile
+        return ""
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find the workers")

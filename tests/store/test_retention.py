@@ -15,7 +15,7 @@ from store_factories import save as store_save
 from monitor.metrics import Metrics
 from monitor.policies import DAY, RetentionPolicy
 from monitor.retention import Pruner
-from monitor.store import Store
+from monitor.store import AsyncStore, Store
 from monitor.stories import story_key
 
 NOW = T0 + timedelta(days=100)
@@ -67,7 +67,7 @@ def history(store: Store) -> Store:
 
 
 def prune(store: Store, policy: RetentionPolicy, metrics: Metrics | None = None) -> dict[str, int]:
-    return asyncio.run(Pruner(store, policy, lambda: NOW, metrics).run())
+    return asyncio.run(Pruner(AsyncStore(store), policy, lambda: NOW, metrics).run())
 
 
 def test_default_retention_keeps_every_alerted_item(history: Store, store_url: str) -> None:

@@ -18,7 +18,7 @@ from store_factories import feed
 
 from monitor.policies import RetentionPolicy
 from monitor.retention import Pruner
-from monitor.store import Store
+from monitor.store import AsyncStore, Store
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 HISTORY = History(items=100_000, old_share=0.8, now=NOW)  # 80,000 fetched 120 days ago
@@ -59,7 +59,7 @@ def test_a_hundred_thousand_items_shrink_to_what_is_kept(url: str) -> None:
         before, size_before, alerted = row_counts(engine), compacted_bytes(url, engine), alerted_items(engine)
 
         started = time.monotonic()
-        pruned = asyncio.run(Pruner(store, RetentionPolicy(), lambda: NOW).run())
+        pruned = asyncio.run(Pruner(AsyncStore(store), RetentionPolicy(), lambda: NOW).run())
         seconds = time.monotonic() - started
 
         after, size_after = row_counts(engine), compacted_bytes(url, engine)
