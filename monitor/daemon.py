@@ -28,6 +28,7 @@ from monitor.observe import HealthCheck, record_deliveries, record_polls
 from monitor.parse_pool import parse_pool
 from monitor.retention import PRUNE_EVERY_SECONDS, Pruner
 from monitor.runtime import MAX_FEEDS_PER_TICK, Runtime
+from monitor.types import PollStatus
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 8.0
@@ -220,7 +221,7 @@ class Daemon:
             record_polls(self._metrics, reports, time.monotonic() - started)
             self._health.last_cycle_at = runtime.clock()
             for feed in reports:
-                level = logging.WARNING if feed.status == "error" else logging.INFO
+                level = logging.WARNING if feed.status == PollStatus.ERROR else logging.INFO
                 log.log(level, "%s", feed.summary(), extra={"feed": feed.feed_name})
         if any(report.new_hits for report in reports):
             await self._start_drains()

@@ -20,9 +20,10 @@ from monitor.alerts.outbox import Sender
 from monitor.durations import format_duration
 from monitor.policies import HealthPolicy
 from monitor.store import AsyncStore, FeedView
+from monitor.types import HealthState
 
 log = logging.getLogger(__name__)
-OK, FAILING, SILENT = "ok", "failing", "silent"
+OK, FAILING, SILENT = HealthState.OK, HealthState.FAILING, HealthState.SILENT
 MIN_SILENCE_SECONDS = 3600.0  # feeds that post every few minutes should not page anyone at night
 
 
@@ -51,7 +52,7 @@ def notice_text(feed: FeedView, assessment: Assessment) -> tuple[str, str]:
         FAILING: f"[monitor] feed failing: {feed.name}",
         SILENT: f"[monitor] feed silent: {feed.name}",
         OK: f"[monitor] feed recovered: {feed.name}",
-    }[assessment.state]
+    }[HealthState(assessment.state)]
     return headline, f"{feed.name}\n{feed.url}\n\n{assessment.reason}"
 
 

@@ -21,11 +21,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 
 from monitor.redact import redact_text
-from monitor.types import FetchErrorKind
+from monitor.types import FetchErrorKind, PollStatus
 
 log = logging.getLogger(__name__)
 
-POLL_STATUSES = ("ok", "not_modified", "unchanged", "error")
+POLL_STATUSES = tuple(str(status) for status in PollStatus)
 PRUNED_TABLES = ("items", "item_bands", "hits", "routed_hits", "deliveries", "stories")  # retention's tables
 _CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 _FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 60.0)

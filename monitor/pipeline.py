@@ -22,7 +22,7 @@ from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
 from monitor.saving import DEFAULT_MAX_AGE, AlertRouting, save_and_queue
 from monitor.store import AsyncStore, FeedJob, PollOutcome
-from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, RuleMatch
+from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, PollStatus, RuleMatch
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class FeedReport:
 
     def summary(self) -> str:
         head = f"{self.feed_name}: {self.status}"
-        if self.status == "error":
+        if self.status == PollStatus.ERROR:
             return f"{head} — {self.error}"
         return f"{head}, {self.items} items, {self.new_items} new, {self.new_hits} new hits"
 
@@ -116,11 +116,11 @@ class Pipeline:
             kind = str(result.error_kind)
             return await self._off_loop(self._record_error, job, kind, result.error or "failed", result)
         if result.not_modified:
-            return await self._record_nothing_new(job, result, "not_modified", job.state.body_sha256)
+            return await self._record_nothing_new(job, result, PollStatus.NOT_MODIFIED, job.state.body_sha256)
         body = result.body or b""
         digest = hashlib.sha256(body).hexdigest()
         if digest == job.state.body_sha256:
-            return await self._record_nothing_new(job, result, "unchanged", digest)
+            return await self._record_nothing_new(job, result, PollStatus.UNCHANGED, digest)
         async with self._processing:
             return await self._process(job, result, body, digest)
 
@@ -182,7 +182,13 @@ class Pipeline:
         if parsed.feed.warning:
             log.info("feed parsed with a warning: %s", parsed.feed.warning, extra={"feed": job.name})
         outcome, report = self._success(
-            job, result, "ok", digest, items=len(parsed.feed.items), new_items=saved.new_items, new_hits=saved.new_hits
+            job,
+            result,
+            PollStatus.OK,
+            digest,
+            items=len(parsed.feed.items),
+            new_items=saved.new_items,
+            new_hits=saved.new_hits,
         )
         self._store.record_poll(job.id, outcome)
         return report
@@ -229,14 +235,13 @@ class Pipeline:
                 new_items=new_items,
             ),
             FeedReport(
-                job.name,
-                job.url,
-                status,
-                items,
-                new_items,
-                new_hits,
-                None,
-                next_poll,
+                feed_name=job.name,
+                feed_url=job.url,
+                status=status,
+                items=items,
+                new_items=new_items,
+                new_hits=new_hits,
+                next_poll_at=next_poll,
                 fetch_seconds=result.elapsed_seconds,
             ),
         )
@@ -255,7 +260,7 @@ class Pipeline:
             job.id,
             PollOutcome(
                 now=now,
-                status="error",
+                status=PollStatus.ERROR,
                 http_status=result.status_code if result else None,
                 etag=job.state.etag,
                 last_modified=job.state.last_modified,
@@ -267,9 +272,9 @@ class Pipeline:
             ),
         )
         return FeedReport(
-            job.name,
-            job.url,
-            "error",
+            feed_name=job.name,
+            feed_url=job.url,
+            status=PollStatus.ERROR,
             error=f"{kind}: {message}",
             next_poll_at=next_poll,
             error_kind=kind,

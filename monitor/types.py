@@ -144,6 +144,23 @@ class UpdateKind(StrEnum):
     SEVERITY = "severity"  # a rule of higher severity than any announced before matched it
 
 
+class PollStatus(StrEnum):
+    """How one poll of a feed ended."""
+
+    OK = "ok"  # a new body, parsed and stored
+    NOT_MODIFIED = "not_modified"  # 304
+    UNCHANGED = "unchanged"  # the same body as last time
+    ERROR = "error"
+
+
+class HealthState(StrEnum):
+    """A feed's health as announced to admins (monitor.feedhealth)."""
+
+    OK = "ok"
+    FAILING = "failing"
+    SILENT = "silent"
+
+
 class DeliveryStatus(StrEnum):
     """Outbox row states."""
 

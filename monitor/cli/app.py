@@ -17,6 +17,7 @@ from monitor.parse_pool import parse_pool
 from monitor.rules import RuleLoadError
 from monitor.runtime import CycleReport, Runtime, open_runtime
 from monitor.store import StoreLockedError, StorePathError, StoreUnavailableError
+from monitor.types import PollStatus
 
 app = typer.Typer(
     help="Sanctions-violation allegation monitor: feeds → watch rules → alerts.",
@@ -85,7 +86,7 @@ def once(
         typer.echo(feed.summary())
     outbox = report.outbox
     typer.echo(f"alerts: {outbox.sent} sent, {outbox.retrying} retrying, {outbox.failed} failed")
-    failed = sum(feed.status == "error" for feed in report.feeds)
+    failed = sum(feed.status == PollStatus.ERROR for feed in report.feeds)
     if failed and (strict or failed == len(report.feeds)):
         fail(f"{failed} of {len(report.feeds)} feeds failed", code=1)
 

@@ -16,7 +16,7 @@ from monitor.store.db import _session
 from monitor.store.hashing import sha256_text
 from monitor.store.records import POLL_STATUSES, FeedJob, PollOutcome
 from monitor.store.tables import FeedRow, ItemRow
-from monitor.types import ConditionalState, FeedSpec
+from monitor.types import ConditionalState, FeedSpec, PollStatus
 
 MAX_SHOWN_NAME = 200  # a feed's own title, as shown: formats clip further
 _KEY_CHUNK = 500  # keeps IN (...) lists well under SQLite's bound-parameter limit
@@ -229,7 +229,7 @@ def _poll_values(outcome: PollOutcome) -> dict[str, Any]:
         "claimed_by": None,
         "lease_until": None,
     }
-    if outcome.status == "error":
+    if outcome.status == PollStatus.ERROR:
         values["last_error_kind"] = clip(outcome.error_kind, 32)
         values["last_error"] = clip(outcome.error, MAX_ERROR_TEXT)
         values["consecutive_failures"] = col(FeedRow.consecutive_failures) + 1
@@ -250,6 +250,6 @@ def _success_values(outcome: PollOutcome) -> dict[str, Any]:
     validators = {"etag": outcome.etag, "last_modified": outcome.last_modified, "body_sha256": outcome.body_sha256}
     for name, value in validators.items():
         # A 304 or an unchanged body often comes without validators: keep what we had.
-        if outcome.status == "ok" or value is not None:
+        if outcome.status == PollStatus.OK or value is not None:
             values[name] = value
     return values

@@ -16,7 +16,7 @@ from monitor.store.db import _session
 from monitor.store.records import DELIVERY_STATUSES, DeliveryJob, DeliveryView
 from monitor.store.story_messages import story_alerts
 from monitor.store.tables import DeliveryRow, StoryRow
-from monitor.types import Severity
+from monitor.types import DeliveryStatus, Severity
 
 NOTHING_LEFT = "nothing left to send: the story's hits were removed by retention"
 
@@ -40,7 +40,7 @@ def claim_deliveries(
     candidates = (
         select(col(DeliveryRow.id))
         .where(
-            col(DeliveryRow.status) == "pending",
+            col(DeliveryRow.status) == DeliveryStatus.PENDING,
             col(DeliveryRow.next_attempt_at) <= now,
             free_of_lease(col(DeliveryRow.lease_until), now),
         )
@@ -91,7 +91,7 @@ def _give_up_empty(session: Session, delivery_ids: list[int]) -> None:
         session.execute(
             update(DeliveryRow)
             .where(col(DeliveryRow.id).in_(delivery_ids))
-            .values(status="failed", last_error=NOTHING_LEFT, claimed_by=None, lease_until=None)
+            .values(status=DeliveryStatus.FAILED, last_error=NOTHING_LEFT, claimed_by=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
 
@@ -113,7 +113,7 @@ def _finish(engine: Engine, delivery_ids: Sequence[int], values: dict[str, Any],
         return 0
     values.update(claimed_by=None, lease_until=None, attempts=col(DeliveryRow.attempts) + 1)
     statement = update(DeliveryRow).where(
-        col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == "pending"
+        col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == DeliveryStatus.PENDING
     )
     if owner is not None:
         statement = statement.where(col(DeliveryRow.claimed_by) == owner)
@@ -129,7 +129,7 @@ def renew_lease(engine: Engine, delivery_id: int, owner: str, now: datetime, lea
         update(DeliveryRow)
         .where(
             col(DeliveryRow.id) == delivery_id,
-            col(DeliveryRow.status) == "pending",
+            col(DeliveryRow.status) == DeliveryStatus.PENDING,
             col(DeliveryRow.claimed_by) == owner,
         )
         .values(lease_until=now + timedelta(seconds=lease_seconds))
@@ -146,7 +146,7 @@ def mark_sent(engine: Engine, delivery_id: int, now: datetime, owner: str | None
 
 def mark_sent_many(engine: Engine, delivery_ids: Sequence[int], now: datetime, owner: str | None = None) -> int:
     """A digest went out: every delivery in it is sent, together. Returns the rows changed."""
-    return _finish(engine, delivery_ids, {"status": "sent", "sent_at": now}, owner)
+    return _finish(engine, delivery_ids, {"status": DeliveryStatus.SENT, "sent_at": now}, owner)
 
 
 def mark_failed(
@@ -171,9 +171,9 @@ def mark_failed_many(
     """Counts the attempt; retry_at=None is a final failure, otherwise it retries then."""
     values: dict[str, Any] = {"last_error": error[:MAX_ERROR_TEXT]}
     if retry_at is None:
-        values["status"] = "failed"
+        values["status"] = DeliveryStatus.FAILED
     else:
-        values.update(status="pending", next_attempt_at=retry_at)
+        values.update(status=DeliveryStatus.PENDING, next_attempt_at=retry_at)
     _finish(engine, delivery_ids, values, owner)
 
 
@@ -184,7 +184,7 @@ def release(engine: Engine, delivery_ids: Sequence[int]) -> None:
     with _session(engine) as session:
         session.execute(
             update(DeliveryRow)
-            .where(col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == "pending")
+            .where(col(DeliveryRow.id).in_(list(delivery_ids)), col(DeliveryRow.status) == DeliveryStatus.PENDING)
             .values(claimed_by=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
@@ -193,7 +193,7 @@ def release(engine: Engine, delivery_ids: Sequence[int]) -> None:
 def last_sent_at(engine: Engine, channel: str) -> datetime | None:
     """When the channel last had a delivery sent (None if never)."""
     query = select(func.max(col(DeliveryRow.sent_at))).where(
-        col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == "sent"
+        col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == DeliveryStatus.SENT
     )
     with _session(engine, write=False) as session:
         return session.exec(query).one()  # MIN/MAX keep UTCDateTime: aware UTC
@@ -202,7 +202,7 @@ def last_sent_at(engine: Engine, channel: str) -> datetime | None:
 def oldest_pending_at(engine: Engine, channel: str) -> datetime | None:
     """When the channel's longest-waiting pending delivery was queued (leased ones included)."""
     query = select(func.min(col(DeliveryRow.created_at))).where(
-        col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == "pending"
+        col(DeliveryRow.channel) == channel, col(DeliveryRow.status) == DeliveryStatus.PENDING
     )
     with _session(engine, write=False) as session:
         return session.exec(query).one()  # MIN/MAX keep UTCDateTime: aware UTC
@@ -216,8 +216,8 @@ def requeue(engine: Engine, delivery_ids: Sequence[int] | None, now: datetime) -
     """
     statement = (
         update(DeliveryRow)
-        .where(col(DeliveryRow.status) == "failed")
-        .values(status="pending", next_attempt_at=now, attempts=0, claimed_by=None, lease_until=None)
+        .where(col(DeliveryRow.status) == DeliveryStatus.FAILED)
+        .values(status=DeliveryStatus.PENDING, next_attempt_at=now, attempts=0, claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
     if delivery_ids is not None:
@@ -229,7 +229,7 @@ def requeue(engine: Engine, delivery_ids: Sequence[int] | None, now: datetime) -
 
 
 def pending_count(engine: Engine) -> int:
-    query = select(func.count()).select_from(DeliveryRow).where(col(DeliveryRow.status) == "pending")
+    query = select(func.count()).select_from(DeliveryRow).where(col(DeliveryRow.status) == DeliveryStatus.PENDING)
     with _session(engine, write=False) as session:
         return int(session.exec(query).one())
 

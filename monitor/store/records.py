@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.types import ConditionalState, Item, Severity, Span, StoryAlert
+from monitor.types import ConditionalState, DeliveryStatus, HealthState, Item, PollStatus, Severity, Span, StoryAlert
 
-POLL_STATUSES = frozenset({"ok", "not_modified", "unchanged", "error"})
-DELIVERY_STATUSES = frozenset({"pending", "sent", "failed"})
-HEALTH_STATES = frozenset({"ok", "failing", "silent"})
+POLL_STATUSES = frozenset(str(status) for status in PollStatus)
+DELIVERY_STATUSES = frozenset(str(status) for status in DeliveryStatus)
+HEALTH_STATES = frozenset(str(state) for state in HealthState)
 
 
 class StoreLockedError(RuntimeError):

@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel
 
 from monitor.store import tables as _tables  # noqa: F401 - registers every table in the metadata
 from monitor.store.db import _session
+from monitor.types import DeliveryStatus
 
 PRUNABLE = ("hits", "deliveries", "items", "stories")  # the order that frees the most per pass
 
@@ -96,11 +97,11 @@ def _pending_delivery(hits: Table) -> ColumnElement[bool]:
         links.extend(fk.parent == own.parent for own in hits.foreign_keys if own.column.table is fk.column.table)
     if not links:
         return false()
-    return exists().where(deliveries.c.status == "pending", or_(*links))
+    return exists().where(deliveries.c.status == DeliveryStatus.PENDING, or_(*links))
 
 
 def _sent_deliveries(deliveries: Table, before: datetime) -> ColumnElement[bool]:
-    return (deliveries.c.status == "sent") & (deliveries.c.sent_at < before)
+    return (deliveries.c.status == DeliveryStatus.SENT) & (deliveries.c.sent_at < before)
 
 
 def _old_items(items: Table, before: datetime) -> ColumnElement[bool]:
