@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor.store import SavedBatch, Store
+from monitor.store import Store, StoredHit
 from monitor.store.items import DEFAULT_STORY_WINDOW
-from monitor.stories import StoryKey
 from monitor.stories.alerting import NewHit, UpdatePolicy, decide, is_fresh, route
-from monitor.types import ChannelSpec, DeliveryStatus, Item, RuleMatch
+from monitor.stories.grouping import group
+from monitor.types import ChannelSpec, DeliveryStatus, Item, RuleMatch, StoryKey
 
 DEFAULT_MAX_AGE = timedelta(days=3)
 
@@ -58,27 +58,30 @@ def save_and_queue(
     story_keys: Mapping[str, StoryKey] | None = None,
     story_window: timedelta = DEFAULT_STORY_WINDOW,
 ) -> SaveResult:
-    """Store the items, their stories and hits, and queue one message per story and channel."""
+    """Store the items, their stories and hits, and queue one message per story and channel.
+    The store reads and writes; the decisions between are monitor.stories' pure functions."""
     with store.saving() as transaction:
-        batch = transaction.save_items(
-            feed_id, items, matches, now, story_keys=story_keys, story_window=story_window
-        )
-        new_hits = _routed(batch, items, matches, now, routing)
-        state = transaction.channel_states(batch.touched_stories)
+        inserted = transaction.insert_items(feed_id, items, now, story_keys or {})
+        candidates = transaction.story_candidates(inserted, now, story_window)
+        stories = transaction.write_stories(inserted, group(inserted.for_stories, candidates), now)
+        saved = transaction.insert_hits(feed_id, matches, inserted, stories, now)
+        touched = frozenset(stories.values()) | {hit.story_id for hit in saved.hits if hit.story_id is not None}
+        state = transaction.channel_states(touched)
         alerted = {story for (story, _), seen in state.items() if seen.first_status == DeliveryStatus.SENT}
-        outlets = transaction.outlet_counts(alerted, batch.new_item_ids.values()) if alerted else {}
+        outlets = transaction.outlet_counts(alerted, inserted.ids.values()) if alerted else {}
+        new_hits = _routed(saved.hits, items, matches, now, routing)
         queued = transaction.queue(decide(new_hits, state, outlets, routing.policies), now)
     return SaveResult(
-        new_items=len(batch.new_item_ids),
-        new_hits=len(batch.hits),
+        new_items=len(inserted.ids),
+        new_hits=len(saved.hits),
         new_deliveries=queued,
-        hit_ids=tuple(sorted(hit.hit_id for hit in batch.hits)),
-        suppressed_hits=batch.suppressed,
+        hit_ids=tuple(sorted(hit.hit_id for hit in saved.hits)),
+        suppressed_hits=saved.suppressed,
     )
 
 
 def _routed(
-    batch: SavedBatch,
+    hits: Sequence[StoredHit],
     items: Sequence[Item],
     matches: Mapping[str, Sequence[RuleMatch]],
     now: datetime,
@@ -86,7 +89,7 @@ def _routed(
 ) -> list[NewHit]:
     by_key = {item.key: item for item in items}
     routed: list[NewHit] = []
-    for hit in batch.hits:
+    for hit in hits:
         item = by_key.get(hit.item_key)
         match = next((m for m in matches.get(hit.item_key, ()) if m.rule_id == hit.rule_id), None)
         if hit.story_id is None or item is None or match is None:

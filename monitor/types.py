@@ -5,7 +5,8 @@ SQLModel tables never leave ``monitor.store``; everything else talks in these da
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -106,6 +107,66 @@ class ParsedFeed:
     title: str
     items: tuple[Item, ...]
     warning: str | None = None  # feedparser's bozo message when the feed was still usable
+
+
+MAX_LOOKUP_BANDS = 64  # per item (monitor.stories makes 16): bounds a hostile key's lookups
+MAX_BAND_TEXT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class StoryKey:
+    """What gets stored per item to find and confirm its story (monitor.stories.keys makes it)."""
+
+    canonical_link: str | None
+    signature: str  # "w2:<title hashes>|<lede hashes>|<markers>", hashes 8 hex digits; "" if no words
+    bands: tuple[str, ...]  # LSH band keys for indexed lookup; () when the text cannot merge
+
+    @property
+    def link_digest(self) -> str | None:
+        """SHA-256 of the canonical link: links are feed-controlled and may be of any length."""
+        return None if self.canonical_link is None else hashlib.sha256(self.canonical_link.encode()).hexdigest()
+
+    @property
+    def lookup_bands(self) -> tuple[str, ...]:
+        """The band keys stored and looked up, distinct and capped."""
+        return tuple(dict.fromkeys(band[:MAX_BAND_TEXT] for band in self.bands[:MAX_LOOKUP_BANDS]))
+
+
+# A story while a batch is grouped: a stored story's id (> 0), or -n for the n-th story the
+# batch is about to create.
+StoryRef = int
+
+
+@dataclass(frozen=True, slots=True)
+class NewStoryItem:
+    """An item a save inserted, with what story grouping needs of it."""
+
+    item_id: int
+    title: str
+    key: StoryKey
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCandidate:
+    story: StoryRef
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCandidates:
+    """What the store found for a batch: recent stories by link digest, and per band the newest
+    items of recent stories sharing it."""
+
+    by_link: Mapping[str, StoryRef]
+    by_band: Mapping[str, Sequence[StoryCandidate]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryGrouping:
+    """The decision: a story for every new item, stored (> 0) or new (-n: ``new_stories[n-1]``)."""
+
+    chosen: Mapping[int, StoryRef]  # item id → story
+    new_stories: tuple[NewStoryItem, ...]  # the first item of each story the batch creates
 
 
 @dataclass(frozen=True, slots=True)

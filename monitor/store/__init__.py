@@ -5,7 +5,7 @@ Only frozen dataclasses (monitor.types and monitor.store.records) leave this pac
 
 from monitor.store.async_store import AsyncStore
 from monitor.store.db import StorePathError
-from monitor.store.items import SavedBatch, SaveTransaction
+from monitor.store.items import InsertedItems, SavedHits, SaveTransaction
 from monitor.store.records import (
     DELIVERY_STATUSES,
     HEALTH_STATES,
@@ -33,9 +33,10 @@ __all__ = [
     "FeedJob",
     "FeedView",
     "HitView",
+    "InsertedItems",
     "PollOutcome",
     "SaveTransaction",
-    "SavedBatch",
+    "SavedHits",
     "Store",
     "StoreLockedError",
     "StorePathError",

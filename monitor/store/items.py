@@ -17,10 +17,18 @@ from monitor.store.db import _session, insert_ignoring_conflicts
 from monitor.store.hashing import content_hash, sha256_text
 from monitor.store.records import StoredHit, StoredItem
 from monitor.store.story_hits import NewHit, mark_repeats
-from monitor.store.story_items import NewItem, assign_stories, story_columns, story_ids_of
+from monitor.store.story_items import story_candidates, story_columns, story_ids_of, write_stories
 from monitor.store.tables import FeedRow, HitRow, ItemRow
-from monitor.stories import StoryKey
-from monitor.types import AlertDecisions, ChannelStory, Item, RuleMatch
+from monitor.types import (
+    AlertDecisions,
+    ChannelStory,
+    Item,
+    NewStoryItem,
+    RuleMatch,
+    StoryCandidates,
+    StoryGrouping,
+    StoryKey,
+)
 
 _CHUNK = 500  # rows per statement / per streamed batch; bounded memory, few round trips
 
@@ -29,60 +37,68 @@ DEFAULT_STORY_WINDOW = timedelta(days=3)
 
 
 @dataclass(frozen=True, slots=True)
-class SavedBatch:
-    """What one feed's save stored: new item ids (by item key) and new hits."""
+class InsertedItems:
+    """What a save inserted: item ids by item key, and the items story grouping takes."""
 
-    new_item_ids: Mapping[str, int]
+    ids: Mapping[str, int]
+    for_stories: tuple[NewStoryItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedHits:
     hits: tuple[StoredHit, ...]  # new hits only
-    touched_stories: frozenset[int]  # stories of the new items and new hits
     suppressed: int  # new hits repeating a rule their story already had
 
 
 class SaveTransaction:
-    """One transaction for one feed's save: items, stories and hits first, then whatever the
-    pipeline decided to alert (the decision runs between the two, on what this reads)."""
+    """One transaction for one feed's save, in steps, so that the caller decides between the
+    reads and the writes (monitor.saving): items; the stories they could join; the stories
+    decided; hits; the touched stories' alert state; the messages decided.
+
+    Every insert is ON CONFLICT DO NOTHING, so two workers saving the same feed at once (or a
+    retry after a crash) converge on one row per item, per (item, rule) and per message."""
 
     def __init__(self, session: Session, engine: Engine) -> None:
         self._session = session
         self._engine = engine
 
-    def save_items(
+    def insert_items(
+        self, feed_id: int, items: Sequence[Item], now: datetime, story_keys: Mapping[str, StoryKey]
+    ) -> InsertedItems:
+        """Insert the items not stored yet; an item without a StoryKey (no text) will start a
+        story of its own."""
+        unique: dict[str, Item] = {}
+        for item in items:
+            unique.setdefault(item.key, item)
+        keys = {key: story_keys.get(key) or _LONE for key in unique}
+        inserted = _insert_items(self._session, self._engine, feed_id, unique.values(), keys, now)
+        ids = {key: inserted[sha256_text(key)] for key in unique if sha256_text(key) in inserted}
+        fresh = tuple(NewStoryItem(ids[key], item.title, keys[key]) for key, item in unique.items() if key in ids)
+        return InsertedItems(ids, fresh)
+
+    def story_candidates(self, inserted: InsertedItems, now: datetime, window: timedelta) -> StoryCandidates:
+        return story_candidates(self._session, inserted.for_stories, now, window)
+
+    def write_stories(self, inserted: InsertedItems, grouping: StoryGrouping, now: datetime) -> dict[int, int]:
+        return write_stories(self._session, self._engine, inserted.for_stories, grouping, now)
+
+    def insert_hits(
         self,
         feed_id: int,
-        items: Sequence[Item],
         matches: Mapping[str, Sequence[RuleMatch]],
+        inserted: InsertedItems,
+        stories: Mapping[int, int],
         now: datetime,
-        *,
-        story_keys: Mapping[str, StoryKey] | None = None,
-        story_window: timedelta = DEFAULT_STORY_WINDOW,
-    ) -> SavedBatch:
-        """Insert what is new, never duplicate anything.
-
-        Every insert is ON CONFLICT DO NOTHING, so two workers saving the same feed at once (or a
-        retry after a crash) converge on one row per item and per (item, rule). Every new item
-        joins a recent story or starts one (story_items); an item without a StoryKey (no text)
-        starts its own.
-        """
-        session, engine = self._session, self._engine
-        unique_items: dict[str, Item] = {}
-        for item in items:
-            unique_items.setdefault(item.key, item)
-        keys = {key: (story_keys or {}).get(key) or _LONE for key in unique_items}
-        new_item_ids = _insert_items(session, engine, feed_id, unique_items.values(), keys, now)
-        stories = assign_stories(session, engine, _new_story_items(unique_items, keys, new_item_ids), now, story_window)
-        item_ids = _item_ids(session, feed_id, list(matches), known=new_item_ids)
+    ) -> SavedHits:
+        """Hits for every match on a stored item (new in this save or from before)."""
+        session = self._session
+        item_ids = _item_ids(session, feed_id, list(matches), known=inserted.ids)
         item_stories = story_ids_of(session, list(item_ids.values()), known=stories)
-        new_hits = _insert_hits(session, engine, item_ids, item_stories, matches, now)
+        new_hits = _insert_hits(session, self._engine, item_ids, item_stories, matches, now)
         repeats = mark_repeats(
             session, feed_id, [NewHit(h.hit_id, h.rule_id, h.story_id) for h in new_hits if h.story_id is not None]
         )
-        by_key = {sha256_text(key): key for key in unique_items}
-        return SavedBatch(
-            new_item_ids={by_key[digest]: item_id for digest, item_id in new_item_ids.items()},
-            hits=tuple(new_hits),
-            touched_stories=frozenset(stories.values()) | {h.story_id for h in new_hits if h.story_id is not None},
-            suppressed=len(repeats),
-        )
+        return SavedHits(tuple(new_hits), len(repeats))
 
     def channel_states(self, story_ids: Collection[int]) -> dict[tuple[int, str], ChannelStory]:
         return alert_state.channel_states(self._session, story_ids)
@@ -91,7 +107,7 @@ class SaveTransaction:
         return alert_state.outlet_counts(self._session, story_ids, new_item_ids)
 
     def queue(self, decisions: AlertDecisions, now: datetime) -> int:
-        """Write the routed hits and messages the pipeline decided on; returns messages queued."""
+        """Write the routed hits and messages the caller decided on; returns messages queued."""
         return alert_state.write_decisions(self._session, self._engine, decisions, now)
 
 
@@ -101,18 +117,7 @@ def saving(engine: Engine) -> Iterator[SaveTransaction]:
         yield SaveTransaction(session, engine)
 
 
-_LONE = StoryKey(canonical_link=None, signature="", bands=())
-
-
-def _new_story_items(
-    unique_items: Mapping[str, Item], keys: Mapping[str, StoryKey], new_item_ids: Mapping[str, int]
-) -> list[NewItem]:
-    """The items inserted by this save, in batch order."""
-    return [
-        NewItem(item_id=new_item_ids[sha256_text(key)], title=item.title, key=keys[key])
-        for key, item in unique_items.items()
-        if sha256_text(key) in new_item_ids
-    ]
+_LONE = StoryKey(canonical_link=None, signature="", bands=())  # no text: a story of its own
 
 
 def _insert_many(session: Session, statement: Any, rows: list[dict[str, Any]]) -> list[Any]:

@@ -1,10 +1,10 @@
-"""Put newly stored items into stories: same canonical link, else near-duplicate text.
+"""Storage for stories: read the candidates a batch could join, write what grouping decided.
 
-Runs inside save_items' transaction. The recent stories' links and band candidates for the
-whole batch are read with a few indexed queries, the batch is grouped in memory (so items of
-one batch also find each other), and the results are written back in bulk. Only stories that
-grew within the story window take new items (monitor.stories: follow-ups weeks later re-use
-the same words but are new stories).
+Runs inside the save's transaction. The recent stories' links and band candidates for the
+whole batch are read with a few indexed queries; monitor.stories.grouping decides in memory
+(so items of one batch also find each other); the results are written back in bulk. Only
+stories that grew within the story window take new items (follow-ups weeks later re-use the
+same words but are new stories).
 
 Concurrency: two workers saving near-identical items from different feeds at the same moment
 (PostgreSQL) cannot see each other's uncommitted rows, so each may create its own story; the
@@ -14,7 +14,6 @@ two then stay separate stories. That is accepted: it costs one extra alert, neve
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,99 +22,44 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.store.db import insert_ignoring_conflicts
-from monitor.store.hashing import sha256_text
 from monitor.store.tables import ItemBandRow, ItemRow, StoryRow
-from monitor.stories import StoryKey, best_text_match
+from monitor.types import NewStoryItem, StoryCandidate, StoryCandidates, StoryGrouping, StoryKey, StoryRef
 
-MAX_CANDIDATES = 100  # text candidates confirmed per item: bounds work on spammy near-duplicates
 CANDIDATES_PER_BAND = 20  # newest items first
-MAX_BANDS = 64  # per item; monitor.stories makes 16
-MAX_BAND_TEXT = 64
 MAX_STORY_TITLE = 1000
 _CHUNK = 500
-
-# A story reference while grouping: a stored story's id (> 0), or -n for the n-th story this
-# batch is about to create.
-StoryRef = int
-
-
-@dataclass(frozen=True, slots=True)
-class NewItem:
-    """An item this save inserted, with what story grouping needs of it."""
-
-    item_id: int
-    title: str
-    key: StoryKey
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    story: StoryRef
-    signature: str
 
 
 def story_columns(key: StoryKey | None) -> dict[str, Any]:
     """The items-table values that let later items find this one's story."""
     if key is None:
         return {"story_signature": None, "story_link_sha256": None}
-    return {"story_signature": key.signature, "story_link_sha256": _link_digest(key)}
+    return {"story_signature": key.signature, "story_link_sha256": key.link_digest}
 
 
-def _link_digest(key: StoryKey) -> str | None:
-    return None if key.canonical_link is None else sha256_text(key.canonical_link)
-
-
-def _bands(key: StoryKey) -> list[str]:
-    return list(dict.fromkeys(band[:MAX_BAND_TEXT] for band in key.bands[:MAX_BANDS]))
-
-
-def assign_stories(
-    session: Session, engine: Engine, new_items: Sequence[NewItem], now: datetime, window: timedelta
-) -> dict[int, int]:
-    """Story id by item id for every given item (joining a recent story or starting one)."""
-    if not new_items:
-        return {}
+def story_candidates(
+    session: Session, new_items: Sequence[NewStoryItem], now: datetime, window: timedelta
+) -> StoryCandidates:
+    """The recent stories the batch's items could join, by link and by band (a few indexed
+    queries for the whole batch); monitor.stories.grouping decides."""
     cutoff = now - window
-    by_link = _stories_by_link(session, [_link_digest(n.key) for n in new_items], cutoff)
-    by_band = _candidates_by_band(session, [b for n in new_items for b in _bands(n.key)], cutoff)
-    pending: list[NewItem] = []
-    chosen: dict[int, StoryRef] = {}
-    for new in new_items:
-        ref = _find_story(new.key, by_link, by_band)
-        if ref is None:
-            pending.append(new)
-            ref = -len(pending)
-        chosen[new.item_id] = ref
-        _remember(new.key, ref, by_link, by_band)  # later items of the batch may join it
-    created = _insert_stories(session, pending, now)
-    resolved = {item_id: created[-ref - 1] if ref < 0 else ref for item_id, ref in chosen.items()}
-    _touch_stories(session, {ref for ref in chosen.values() if ref > 0}, now)
-    _set_item_stories(session, resolved)
+    by_link = _stories_by_link(session, [n.key.link_digest for n in new_items], cutoff)
+    by_band = _candidates_by_band(session, [b for n in new_items for b in n.key.lookup_bands], cutoff)
+    return StoryCandidates(by_link, by_band)
+
+
+def write_stories(
+    session: Session, engine: Engine, new_items: Sequence[NewStoryItem], grouping: StoryGrouping, now: datetime
+) -> dict[int, int]:
+    """Create the batch's new stories, attach every item, store the band keys; story id by
+    item id."""
+    created = _insert_stories(session, grouping.new_stories, now)
+    resolved = {item_id: created[-ref - 1] if ref < 0 else ref for item_id, ref in grouping.chosen.items()}
+    _touch_stories(session, {ref for ref in grouping.chosen.values() if ref > 0}, now)
+    if resolved:
+        _set_item_stories(session, resolved)
     _insert_bands(session, engine, new_items)
     return resolved
-
-
-def _find_story(
-    key: StoryKey,
-    by_link: Mapping[str, StoryRef],
-    by_band: Mapping[str, list[_Candidate]],
-) -> StoryRef | None:
-    digest = _link_digest(key)
-    if digest is not None and digest in by_link:
-        return by_link[digest]
-    # Links were compared above; from here on only the text decides.
-    candidates = dict.fromkeys(c for band in _bands(key) for c in by_band.get(band, ()))
-    chosen = list(candidates)[:MAX_CANDIDATES]
-    return best_text_match(key.signature, ((c.story, c.signature) for c in chosen))
-
-
-def _remember(key: StoryKey, ref: StoryRef, by_link: dict[str, StoryRef], by_band: dict[str, list[_Candidate]]) -> None:
-    digest = _link_digest(key)
-    if digest is not None:
-        by_link.setdefault(digest, ref)
-    if key.signature:
-        for band in _bands(key):
-            by_band.setdefault(band, []).insert(0, _Candidate(ref, key.signature))
 
 
 def _chunks(values: Iterable[str | None]) -> Iterable[list[str]]:
@@ -141,7 +85,9 @@ def _stories_by_link(session: Session, digests: Iterable[str | None], cutoff: da
     return {digest: story for digest, (_, story) in found.items()}
 
 
-def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: datetime) -> dict[str, list[_Candidate]]:
+def _candidates_by_band(
+    session: Session, bands: Iterable[str | None], cutoff: datetime
+) -> dict[str, list[StoryCandidate]]:
     """Per band, the newest items fetched within the window that share it and belong to a
     recent story.
 
@@ -150,7 +96,7 @@ def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: d
     the newest few per band, so a lookup costs what the last few days hold, not what the
     database has gathered (ranking every sharer by its story's last_seen_at made a first poll
     of 1,000 feeds slow down feed after feed)."""
-    found: dict[str, list[_Candidate]] = {}
+    found: dict[str, list[StoryCandidate]] = {}
     # Item ids grow with fetch time: the window's items are those from its first id on (none
     # when nothing was fetched within it, as a comparison with NULL holds for no row).
     first_recent_item = select(func.min(col(ItemRow.id))).where(col(ItemRow.fetched_at) >= cutoff).scalar_subquery()
@@ -174,11 +120,11 @@ def _candidates_by_band(session: Session, bands: Iterable[str | None], cutoff: d
         )
         for band, story_id, signature in session.execute(query):
             if story_id is not None and signature:
-                found.setdefault(band, []).append(_Candidate(story_id, signature))
+                found.setdefault(band, []).append(StoryCandidate(story_id, signature))
     return found
 
 
-def _insert_stories(session: Session, pending: Sequence[NewItem], now: datetime) -> list[int]:
+def _insert_stories(session: Session, pending: Sequence[NewStoryItem], now: datetime) -> list[int]:
     """Create one story per pending item; ids in the same order."""
     if not pending:
         return []
@@ -215,8 +161,8 @@ def _set_item_stories(session: Session, stories: Mapping[int, int]) -> None:
     session.connection().execute(statement, rows)
 
 
-def _insert_bands(session: Session, engine: Engine, new_items: Sequence[NewItem]) -> None:
-    rows = [{"item_id": new.item_id, "band": band} for new in new_items for band in _bands(new.key)]
+def _insert_bands(session: Session, engine: Engine, new_items: Sequence[NewStoryItem]) -> None:
+    rows = [{"item_id": new.item_id, "band": band} for new in new_items for band in new.key.lookup_bands]
     # fix: executemany, not .values(rows): a multi-row VALUES statement is compiled anew for every
     # chunk (~1,000 bind parameters each), which made this the costliest step of a first poll.
     statement = insert_ignoring_conflicts(engine, ItemBandRow)

@@ -39,6 +39,7 @@ from typing import TypeVar
 
 from monitor.stories import markers as mk
 from monitor.stories import minhash as mh
+from monitor.types import StoryKey
 
 __all__ = ["RULE", "THRESHOLD", "MergeRule", "StoryKey", "best_text_match", "same_story", "similarity", "story_key"]
 
@@ -90,15 +91,6 @@ class MergeRule:
 
 
 RULE = MergeRule()
-
-
-@dataclass(frozen=True, slots=True)
-class StoryKey:
-    """What gets stored per item to find and confirm its story."""
-
-    canonical_link: str | None
-    signature: str  # "w2:<title hashes>|<lede hashes>|<markers>", hashes 8 hex digits; "" if no words
-    bands: tuple[str, ...]  # LSH band keys for indexed lookup; () when the text cannot merge
 
 
 @dataclass(frozen=True, slots=True)
