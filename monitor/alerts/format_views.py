@@ -243,7 +243,7 @@ def _join(dialect: Dialect, words: tuple[str, ...]) -> str:
 
 
 def human_time(moment: datetime | None, timezone: str = "UTC") -> str:
-    """"2024-05-01 14:30 CEST" in ``timezone``; "unknown" without a time."""
+    """ "2024-05-01 14:30 CEST" in ``timezone``; "unknown" without a time."""
     if moment is None:
         return "unknown"
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -35,7 +35,6 @@ _CHUNK = 500  # rows per statement / per streamed batch; bounded memory, few rou
 DEFAULT_STORY_WINDOW = timedelta(days=3)
 
 
-
 @dataclass(frozen=True, slots=True)
 class InsertedItems:
     """What a save inserted: item ids by item key, and the items story grouping takes."""

@@ -79,8 +79,13 @@ def test_muted_rules_store_hits_without_messages(store: Store, feed_id: int) -> 
 
 
 def test_duplicates_within_one_batch_are_saved_once(store: Store, feed_id: int) -> None:
-    result = save(store,
-        feed_id, [item("a"), item("a", title="second copy")], {"a": [match("arms"), match("arms")]}, by_notify, T0
+    result = save(
+        store,
+        feed_id,
+        [item("a"), item("a", title="second copy")],
+        {"a": [match("arms"), match("arms")]},
+        by_notify,
+        T0,
     )
     assert (result.new_items, result.new_hits, result.new_deliveries) == (1, 1, 1)
     assert [s.item.title for s in store.iter_items()] == ["Shipment seized at port"]

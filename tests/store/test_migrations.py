@@ -149,8 +149,14 @@ def test_upgrade_from_0001_keeps_data_and_opens_old_stories(empty_url: str) -> N
         store.sync_feeds([feed(1)], T0)
         feed_id = store.claim_feeds(T0, "w", 60, 1)[0].id
         entry = item("a")
-        result = save(store,
-            feed_id, [entry], {"a": [match()]}, by_notify, T0, story_keys={"a": story_key(entry.title, "", entry.link)}
+        result = save(
+            store,
+            feed_id,
+            [entry],
+            {"a": [match()]},
+            by_notify,
+            T0,
+            story_keys={"a": story_key(entry.title, "", entry.link)},
         )
         assert result.new_deliveries == 1
         assert store.list_hits()[0].story_id == 2  # a new story next to the migrated one

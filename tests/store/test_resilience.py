@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,8 +15,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from store_factories import PG_ADMIN_DSN, T0, at, by_notify, feed, item, match, save
 
-from monitor.store import SaveResult, Store, StoreUnavailableError
-from monitor.types import RuleMatch
+from monitor.saving import AlertRouting, SaveResult, save_and_queue
+from monitor.store import Store, StoreUnavailableError
+from monitor.types import ChannelSpec, Item, RuleMatch
 
 pytestmark = pytest.mark.postgres
 
@@ -81,8 +83,10 @@ def _retry_once(call: Callable[[], T]) -> T:
         return call()
 
 
-def _save(store: Store, feed_id: int, key: str, route: Callable[[RuleMatch], Sequence[str]] = by_notify) -> SaveResult:
-    return save(store, feed_id, [item(key)], {key: [match()]}, route, at(10))
+def _save(store: Store, feed_id: int, key: str, routing: AlertRouting | None = None) -> SaveResult:
+    if routing is None:
+        return save(store, feed_id, [item(key)], {key: [match()]}, by_notify, at(10))
+    return save_and_queue(store, feed_id, [item(key)], {key: [match()]}, at(10), routing)
 
 
 def _feed_id(store: Store) -> int:
@@ -94,13 +98,14 @@ def test_connection_lost_mid_save_raises_and_leaves_nothing(pg_store: Store, cle
     feed_id = _feed_id(pg_store)
     database = _database_name(clean_pg_url)
 
-    def route_then_lose_the_connection(m: RuleMatch) -> Sequence[str]:
-        # Items and hits are written by now; the deliveries would be next.
-        assert _kill_connections_to(database) >= 1
-        return by_notify(m)
+    class LosingTheConnection(AlertRouting):
+        def channels_for(self, entry: Item, found: RuleMatch, now: datetime) -> tuple[str, ...]:
+            # Items, stories and hits are written by now; the messages would be next.
+            assert _kill_connections_to(database) >= 1
+            return super().channels_for(entry, found, now)
 
     with pytest.raises(StoreUnavailableError, match="nothing from it was saved") as caught:
-        _save(pg_store, feed_id, "a", route_then_lose_the_connection)
+        _save(pg_store, feed_id, "a", LosingTheConnection((ChannelSpec("ops", "", tags=("ops",)),)))
     assert "content of a" not in str(caught.value)  # no feed text (SQL parameters) in the message
     assert [view.item_count for view in pg_store.list_feeds()] == [0]
     assert pg_store.list_hits(include_suppressed=True) == []

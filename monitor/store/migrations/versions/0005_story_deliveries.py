@@ -117,9 +117,7 @@ def _own_story(bind: sa.engine.Connection, row: Any) -> int:
         return int(existing)
     moment = row.fetched_at or datetime.now(UTC)
     story_id = bind.execute(
-        sa.text(
-            "INSERT INTO stories (first_seen_at, last_seen_at, title) VALUES (:t, :t, :title) RETURNING id"
-        ),
+        sa.text("INSERT INTO stories (first_seen_at, last_seen_at, title) VALUES (:t, :t, :title) RETURNING id"),
         {"t": moment, "title": (row.title or "")[:1000]},
     ).scalar_one()
     bind.execute(sa.text("UPDATE items SET story_id = :s WHERE id = :i"), {"s": story_id, "i": row.item_id})
