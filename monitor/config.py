@@ -33,6 +33,7 @@ from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
 from monitor.secret_refs import SecretSource, referenced, substitute
 from monitor.types import ChannelSpec, FeedSpec, Severity, UpdateKind
+from monitor.web.settings import WebConfig, WebSettings
 from monitor.yamlsource import YamlSourceError, load_yaml
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
@@ -135,6 +136,7 @@ class _Config(_Strict):
     alerts: _Alerts = Field(default_factory=lambda: _Alerts())
     health: _Health = Field(default_factory=lambda: _Health())
     log_format: Literal["text", "json"] = "text"
+    web: WebConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,7 @@ class Settings:
     health: HealthPolicy
     health_check_seconds: float
     log_format: str
+    web: WebSettings | None = None  # the console (monitor.web); None when `web:` is absent
 
 
 UNSET_PLACEHOLDER = "unset"  # stands in for a secret that is not set, where a command tolerates it
@@ -208,7 +211,7 @@ def _settings(
 ) -> Settings:
     problems: list[str] = []
     feeds = _feeds(model, path, line_of, problems)
-    channels = _channels(model, path, line_of, problems)
+    channels = _channels(model, path, line_of, problems, model.web.base_url if model.web else "")
     database_url = environ.get("MONITOR_DATABASE_URL") or model.database
     database_problem = _database_problem(database_url)
     if database_problem is not None:
@@ -249,6 +252,7 @@ def _settings(
         health=HealthPolicy(model.health.failures, model.health.silence_factor),
         health_check_seconds=model.health.check_every,
         log_format=model.log_format,
+        web=model.web.settings() if model.web is not None else None,
     )
 
 
@@ -293,7 +297,9 @@ def _default_feed_name(url: str, taken: set[str]) -> str:
     return url
 
 
-def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> list[tuple[ChannelSpec, float | None]]:
+def _channels(
+    model: _Config, path: Path, line_of: Any, problems: list[str], console_url: str
+) -> list[tuple[ChannelSpec, float | None]]:
     channels: list[tuple[ChannelSpec, float | None]] = []
     names: set[str] = set()
     for index, channel in enumerate(model.notify):
@@ -326,6 +332,7 @@ def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> 
             template_dir=channel.templates,
             updates=frozenset(channel.updates),
             corroboration=tuple(sorted(set(channel.corroboration))),
+            console_url=console_url,
         )
         channels.append((spec, channel.min_interval))
     return channels
