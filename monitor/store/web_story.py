@@ -69,9 +69,7 @@ def _hits(connection: Connection, story_id: int) -> list[RuleEvidenceRow]:
     ]
 
 
-def _reports(
-    connection: Connection, story_id: int, hits: list[RuleEvidenceRow]
-) -> tuple[tuple[Report, ...], int]:
+def _reports(connection: Connection, story_id: int, hits: list[RuleEvidenceRow]) -> tuple[tuple[Report, ...], int]:
     items = _ITEMS.c
     total = connection.execute(select(func.count()).where(items.story_id == story_id)).scalar() or 0
     query = (
