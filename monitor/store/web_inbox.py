@@ -28,6 +28,7 @@ _FEEDS = FeedRow.__table__  # type: ignore[attr-defined]
 _STORIES = StoryRow.__table__  # type: ignore[attr-defined]
 _TRIAGE = TriageRow.__table__  # type: ignore[attr-defined]
 _RANK = {level.value: level.rank for level in Severity}
+_NO_ID = 2**31 - 1  # above every id (an INTEGER column): a bound that no row passes
 
 
 def inbox(engine: Engine, wanted: InboxFilter) -> InboxPage:
@@ -65,7 +66,7 @@ def _story_bounds(connection: Connection, wanted: InboxFilter) -> list[ColumnEle
         first = connection.execute(
             select(story.id).where(story.first_seen_at >= wanted.since).order_by(story.first_seen_at).limit(1)
         ).scalar()
-        bounds.append(_HITS.c.story_id >= (first if first is not None else 2**62))
+        bounds.append(_HITS.c.story_id >= (first if first is not None else _NO_ID))
     if wanted.until is not None:
         last = connection.execute(
             select(story.id).where(story.first_seen_at < wanted.until).order_by(story.first_seen_at.desc()).limit(1)

@@ -188,6 +188,7 @@ def render_file(text: str, draft: RuleDraft) -> str:
     assert current is not None, "found above"
     wanted = _values(draft)
     edits: list[tuple[int, int, list[str]]] = []
+    appended: list[str] = []  # keys the rule did not have, after its last line, in EDITED_KEYS order
     for key in EDITED_KEYS:
         if _values(current).get(key) == wanted.get(key):
             continue
@@ -196,7 +197,9 @@ def render_file(text: str, draft: RuleDraft) -> str:
             rendered = _render_key(key, wanted[key], column) if key in wanted else []
             edits.append((start, end, _keep_inline_comment(lines[start:end], rendered)))
         elif key in wanted:
-            edits.append((rule_end, rule_end, _render_key(key, wanted[key], column)))
+            appended += _render_key(key, wanted[key], column)
+    if appended:
+        edits.append((rule_end, rule_end, appended))
     for start, end, new in sorted(edits, key=lambda edit: edit[0], reverse=True):
         lines[start:end] = new
     return "\n".join(lines) + ("\n" if text.endswith("\n") or not text else "")
