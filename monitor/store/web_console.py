@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import col
+from sqlmodel import col, select
 
 from monitor.store import web_accounts, web_inbox, web_rules, web_story
 from monitor.store.db import _session
@@ -112,6 +112,12 @@ class ConsoleStore:
         return web_rules.regression_items(self._engine, rule_id)
 
     # feeds
+    def feed_names(self) -> list[str]:
+        """Active feeds' names, for filters (no item counts: those scan every item)."""
+        with _session(self._engine, write=False) as session:
+            query = select(col(FeedRow.name)).where(col(FeedRow.active).is_(True)).order_by(col(FeedRow.name))
+            return list(session.exec(query))
+
     def poll_now(self, feed_id: int, now: datetime) -> bool:
         """Make an active feed due now; the daemon polls it on its next tick."""
         with _session(self._engine) as session:

@@ -70,13 +70,13 @@ async def inbox(request: Request, who: Principal) -> Response:
     params = dict(request.query_params)
     wanted = inbox_filter(params, console.clock())
     result = await console.run(console.store.console.inbox, wanted)
-    feeds = await console.run(console.store.list_feeds)
+    feeds = await console.run(console.store.console.feed_names)
     rules = console.rules.get()
     search = parse_search(wanted.q) if wanted.q else None
     return console.render(
         request, who, "inbox.html", page=result, wanted=wanted, params=params, states=STATES,
         rule_ids=[rule.id for rule in rules.rules] if isinstance(rules, RuleSet) else [],
-        feed_names=sorted({feed.name for feed in feeds}), words=search.words if search else (),
+        feed_names=feeds, words=search.words if search else (),
         filters=_keep(params),
     )  # fmt: skip
 
