@@ -17,11 +17,11 @@ import argparse
 import hashlib
 import json
 import re
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from monitor.rules import RuleSet, load_rules  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from monitor.store.columns import dump_spans, dump_words  # noqa: E402
-from monitor.store.tables import FeedRow, HitRow, ItemRow, StoryRow  # noqa: E402
+from monitor.store.tables import HitRow, ItemRow, StoryRow  # noqa: E402
 from monitor.types import FeedSpec  # noqa: E402
 from monitor.web.app import build_app  # noqa: E402
 from monitor.web.passwords import hash_password  # noqa: E402
@@ -78,7 +78,7 @@ def fill(store: Store, count: int, texts: list[tuple[str, str]], rules: RuleSet)
     store.sync_feeds(specs, NOW - SPAN)
     feed_ids = [feed.id for feed in sorted(store.list_feeds(), key=lambda f: f.url)]
     matches = _hits_of(rules, texts)
-    engine = store._engine  # a benchmark may write rows directly  # noqa: SLF001
+    engine = store._engine  # a benchmark may write rows directly
     with engine.begin() as connection:
         for start in range(0, count, CHUNK):
             stories, items, hits = _rows(start, min(start + CHUNK, count), count, texts, matches, feed_ids)
@@ -86,10 +86,7 @@ def fill(store: Store, count: int, texts: list[tuple[str, str]], rules: RuleSet)
             connection.execute(insert(ItemRow.__table__), items)  # type: ignore[attr-defined]
             if hits:
                 connection.execute(insert(HitRow.__table__), hits)  # type: ignore[attr-defined]
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE"))
-        else:
-            connection.execute(text("ANALYZE"))
+        connection.execute(text("ANALYZE"))  # planner statistics, as a database in use has them
     print(f"  filled {count:,} items in {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -169,7 +166,7 @@ def _cursors(client: TestClient) -> list[int]:
 
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(int(round(share * (len(ordered) - 1))), len(ordered) - 1)]
+    return ordered[min(round(share * (len(ordered) - 1)), len(ordered) - 1)]
 
 
 def run_size(count: int, texts: list[tuple[str, str]], database: str | None, runs: int) -> dict[str, list[float]]:
@@ -184,22 +181,18 @@ def run_size(count: int, texts: list[tuple[str, str]], database: str | None, run
             return measure(store, rules_dir, runs)
 
 
-class _fresh:
+@contextmanager
+def _fresh(url: str) -> Iterator[Store]:
     """A migrated store; on PostgreSQL the given database is emptied first."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def __enter__(self) -> Store:
-        self.store = Store.open(self.url)
-        if self.store.dialect == "postgresql":
-            with self.store._engine.begin() as connection:  # noqa: SLF001
-                connection.execute(text("TRUNCATE users, api_tokens, story_triage, rule_versions, hits, "
-                                        "routed_hits, deliveries, item_bands, items, stories, feeds CASCADE"))  # fmt: skip
-        return self.store
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
+    store = Store.open(url)
+    try:
+        if store.dialect == "postgresql":
+            with store._engine.begin() as connection:
+                tables = "users, api_tokens, story_triage, rule_versions, hits, routed_hits, deliveries, items, stories"
+                connection.execute(text(f"TRUNCATE {tables}, item_bands, feeds CASCADE"))
+        yield store
+    finally:
+        store.close()
 
 
 def report(results: dict[int, dict[str, list[float]]]) -> Iterator[str]:
@@ -207,8 +200,10 @@ def report(results: dict[int, dict[str, list[float]]]) -> Iterator[str]:
     yield "| request | " + " | ".join(f"p50 / p95 at {size:,}" for size in sizes) + " | p95 ratio |"
     yield "|---|" + "---:|" * (len(sizes) + 1)
     for kind in ("inbox", "search", "preview"):
-        cells = [f"{percentile(results[s][kind], .5):.0f} / {percentile(results[s][kind], .95):.0f} ms" for s in sizes]
-        ratio = percentile(results[sizes[-1]][kind], .95) / max(percentile(results[sizes[0]][kind], .95), 0.001)
+        cells = [
+            f"{percentile(results[s][kind], 0.5):.0f} / {percentile(results[s][kind], 0.95):.0f} ms" for s in sizes
+        ]
+        ratio = percentile(results[sizes[-1]][kind], 0.95) / max(percentile(results[sizes[0]][kind], 0.95), 0.001)
         yield f"| {kind} | " + " | ".join(cells) + f" | {ratio:.2f} |"
 
 

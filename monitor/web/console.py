@@ -82,7 +82,7 @@ ActionHandler = Callable[[Request, Principal, FormData], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-async def _browser_user(request: Request) -> Principal | None:
+async def browser_user(request: Request) -> Principal | None:
     console = console_of(request)
     return await console.run(authenticate, request, console.store, console.settings, console.signer, console.clock())
 
@@ -91,7 +91,7 @@ def page(role: str = "viewer") -> Callable[[PageHandler], Endpoint]:
     def wrap(handler: PageHandler) -> Endpoint:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
-            who = await _browser_user(request)
+            who = await browser_user(request)
             if who is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -110,7 +110,7 @@ def action(role: str = "viewer", *, writes: bool = True) -> Callable[[ActionHand
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
             console = console_of(request)
-            who = await _browser_user(request)
+            who = await browser_user(request)
             if who is None:
                 return plain_error(403, "sign in first")
             form = await request.form()

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from monitor.web.auth import Principal, client_address, cookie_name
-from monitor.web.console import _browser_user, action, console_of, plain_error
+from monitor.web.console import action, browser_user, console_of, plain_error
 from monitor.web.passwords import verify_password
 
 
@@ -35,7 +35,7 @@ def _same_origin(request: Request) -> bool:
 async def login_page(request: Request) -> Response:
     console = console_of(request)
     target = safe_next(request.query_params.get("next"))
-    if console.settings.auth == "none" or await _browser_user(request) is not None:
+    if console.settings.auth == "none" or await browser_user(request) is not None:
         return RedirectResponse(target, status_code=303)
     return console.render(request, None, "login.html", next=target, error="", username="")
 

@@ -41,7 +41,7 @@ QUIET = Wire("rates-1", "Central bank holds rates steady", "Inflation eased in t
 HOSTILE = Wire(
     "hostile-1",
     'North Korea sends missiles to Russia <script>alert("x")</script> <img src=x onerror=alert(1)>',
-    "Pyongyang shipped ballistic missiles to Moscow <a href=\"javascript:alert(2)\">click</a> in breach of sanctions.",
+    'Pyongyang shipped ballistic missiles to Moscow <a href="javascript:alert(2)">click</a> in breach of sanctions.',
     "javascript:alert(3)",
 )
 

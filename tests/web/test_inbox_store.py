@@ -116,7 +116,7 @@ def test_search_finds_words_phrases_alternatives_and_exclusions(store: Store) ->
     assert "Report 0" not in titles("missiles -zebra0")
     assert titles("missiles", rule="drones") == set()
     assert titles("zebra1", state="all") == {f"Report {n}" for n in range(1, 20, 2)}
-    assert titles("AND OR NOT ( \" *") == titles("and")  # operators typed are plain words
+    assert titles('AND OR NOT ( " *') == titles("and")  # operators typed are plain words
     searched = _all_pages(store, InboxFilter(q="unique", limit=3))
     assert len(searched) == len(set(searched)) == 20
 

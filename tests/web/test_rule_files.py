@@ -30,7 +30,9 @@ def test_every_shipped_rule_round_trips_byte_for_byte(path: Path) -> None:
         changed = next(d for d in parsed.rules if d.rule.id == draft.id)
         assert changed.rule.severity.value == "low" and changed.query.text.endswith("OR zzz")
         others = {d.rule.id: d.query.text for d in parsed.rules if d.rule.id != draft.id}
-        assert others == {d.rule.id: d.query.text for d in parse_rule_text(text, path.name).rules if d.rule.id != draft.id}
+        assert others == {
+            d.rule.id: d.query.text for d in parse_rule_text(text, path.name).rules if d.rule.id != draft.id
+        }
 
 
 def test_an_edit_touches_only_the_changed_keys_and_keeps_inline_comments() -> None:
@@ -53,7 +55,7 @@ rules:
     assert edited == text.replace("severity: high   # why high", "severity: low  # why high").replace(
         "    notify: [desk]\n", "    notify: [desk]\n    exclude: 'x y'\n    enabled: false\n"
     )
-    assert render_file(text, replace(draft, title="It's \"quoted\": yes")).count("title: 'It''s \"quoted\": yes'") == 1
+    assert render_file(text, replace(draft, title='It\'s "quoted": yes')).count("title: 'It''s \"quoted\": yes'") == 1
 
 
 def test_checks_report_file_line_column_and_saves_are_atomic(tmp_path: Path) -> None:
