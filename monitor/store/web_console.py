@@ -81,6 +81,9 @@ class ConsoleStore:
     def story(self, story_id: int) -> StoryDetail | None:
         return web_story.story_detail(self._engine, story_id)
 
+    def story_exists(self, story_id: int) -> bool:
+        return web_story.story_exists(self._engine, story_id)
+
     def set_verdict(self, story_id: int, verdict: str | None, note: str, user: str, now: datetime) -> Triage:
         return web_story.set_verdict(self._engine, story_id, verdict, note, user, now)
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Engine
 
 from monitor.store.columns import load_words
@@ -92,20 +93,18 @@ def version(engine: Engine, version_id: int) -> RuleVersion | None:
         return None if row is None else _version(row)
 
 
-def rename_versions(engine: Engine, old_file: str, new_file: str) -> None:
-    with _session(engine) as session:
-        session.execute(update(_VERSIONS).where(_VERSIONS.c.file == old_file).values(file=new_file))
+def _window_select() -> Select[Any]:
+    """What a WindowItem is read from: the item's text and its feed's name and tags."""
+    items = _ITEMS.c
+    columns = (items.id, items.story_id, _FEEDS.c.name, _FEEDS.c.tags, items.title, items.summary, items.content)
+    return select(*columns, items.fetched_at).join(_FEEDS, _FEEDS.c.id == items.feed_id)
 
 
 def window_items(engine: Engine, since: datetime, after_id: int, limit: int) -> list[WindowItem]:
     """Items fetched since ``since`` with an id above ``after_id``, oldest first."""
     items = _ITEMS.c
     query = (
-        select(
-            items.id, items.story_id, _FEEDS.c.name, _FEEDS.c.tags, items.title, items.summary, items.content,
-            items.fetched_at,
-        )
-        .join(_FEEDS, _FEEDS.c.id == items.feed_id)
+        _window_select()
         .where(items.id > after_id, items.fetched_at >= since)
         .order_by(items.id)
         .limit(limit)
@@ -144,11 +143,7 @@ def regression_items(engine: Engine, rule_id: str | None) -> list[WindowItem]:
     """Items of stories marked not relevant; with ``rule_id``, only those the rule hit."""
     items = _ITEMS.c
     query = (
-        select(
-            items.id, items.story_id, _FEEDS.c.name, _FEEDS.c.tags, items.title, items.summary, items.content,
-            items.fetched_at,
-        )
-        .join(_FEEDS, _FEEDS.c.id == items.feed_id)
+        _window_select()
         .join(_TRIAGE, _TRIAGE.c.story_id == items.story_id)
         .where(_TRIAGE.c.verdict == "not_relevant")
         .order_by(items.id.desc())

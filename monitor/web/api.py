@@ -65,18 +65,28 @@ async def story(request: Request, who: Principal) -> Response:
     return JSONResponse(body)
 
 
-@api(writes=True)
-async def feedback(request: Request, who: Principal) -> Response:
-    console = console_of(request)
+async def _story_body(request: Request) -> tuple[int, dict[str, Any]] | JSONResponse:
+    """The story id of the path (which must exist) and the JSON body."""
     body = await _body(request)
     if isinstance(body, JSONResponse):
         return body
     story_id = int(request.path_params["story_id"])
+    console = console_of(request)
+    if not await console.run(console.store.console.story_exists, story_id):
+        return _error(404, "not_found", f"no story {story_id}")
+    return story_id, body
+
+
+@api(writes=True)
+async def feedback(request: Request, who: Principal) -> Response:
+    console = console_of(request)
+    found = await _story_body(request)
+    if isinstance(found, JSONResponse):
+        return found
+    story_id, body = found
     verdict = body.get("verdict")
     if verdict not in ("relevant", "not_relevant", None):
         return _error(422, "bad_verdict", 'verdict must be "relevant", "not_relevant" or null')
-    if await console.run(console.store.console.story, story_id) is None:
-        return _error(404, "not_found", f"no story {story_id}")
     note = str(body.get("note") or "")
     triage = await console.run(
         console.store.console.set_verdict, story_id, verdict, note, who.account.name, console.clock()
@@ -88,12 +98,10 @@ async def feedback(request: Request, who: Principal) -> Response:
 @api("editor", writes=True)
 async def mute(request: Request, who: Principal) -> Response:
     console = console_of(request)
-    body = await _body(request)
-    if isinstance(body, JSONResponse):
-        return body
-    story_id = int(request.path_params["story_id"])
-    if await console.run(console.store.console.story, story_id) is None:
-        return _error(404, "not_found", f"no story {story_id}")
+    found = await _story_body(request)
+    if isinstance(found, JSONResponse):
+        return found
+    story_id, body = found
     muted = body.get("muted", True) is not False
     triage, withdrawn = await console.run(
         console.store.console.set_muted, story_id, muted, who.account.name, console.clock()

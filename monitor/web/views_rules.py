@@ -100,17 +100,24 @@ async def new_rule(request: Request, who: Principal) -> Response:
     return await _editor(request, who, draft, file, "", is_new=True, done=None)
 
 
-@action(writes=False)
-async def check(request: Request, who: Principal, form: FormData) -> Response:
-    """The editor's live part (htmx): inline errors and the preview of the draft as typed."""
+async def _checked(request: Request, form: FormData) -> CheckedDraft | str:
+    """The form's draft checked in its file, or why the file name is refused."""
     console = console_of(request)
     rule_id = str(form.get("id") or request.path_params.get("rule_id") or "").strip()
     try:
         file = console.files.resolve(str(form.get("file") or ""))
     except RuleFileError as exc:
-        return console.render(request, who, "draft_results.html", 400, checked=None, report=None, problem=str(exc))
-    draft = draft_from_form(form, rule_id)
-    checked = await console.run(console.files.check, draft, file)
+        return str(exc)
+    return await console.run(console.files.check, draft_from_form(form, rule_id), file)
+
+
+@action(writes=False)
+async def check(request: Request, who: Principal, form: FormData) -> Response:
+    """The editor's live part (htmx): inline errors and the preview of the draft as typed."""
+    console = console_of(request)
+    checked = await _checked(request, form)
+    if isinstance(checked, str):
+        return console.render(request, who, "draft_results.html", 400, checked=None, report=None, problem=checked)
     report = await console.run(draft_report, console, checked, _days(form.get("days")))
     return console.render(request, who, "draft_results.html", checked=checked, report=report, problem="")
 
@@ -119,12 +126,9 @@ async def check(request: Request, who: Principal, form: FormData) -> Response:
 async def test_text(request: Request, who: Principal, form: FormData) -> Response:
     """The paste-an-article box: does the draft match this text, and why."""
     console = console_of(request)
-    rule_id = str(form.get("id") or request.path_params.get("rule_id") or "").strip()
-    try:
-        file = console.files.resolve(str(form.get("file") or ""))
-    except RuleFileError as exc:
-        return console.render(request, who, "test_results.html", 400, result=None, problem=str(exc))
-    checked = await console.run(console.files.check, draft_from_form(form, rule_id), file)
+    checked = await _checked(request, form)
+    if isinstance(checked, str):
+        return console.render(request, who, "test_results.html", 400, result=None, problem=checked)
     fields = {
         "title": str(form.get("test_title") or "")[:MAX_TEST_TEXT],
         "summary": str(form.get("test_text") or "")[:MAX_TEST_TEXT],

@@ -103,13 +103,29 @@ def explanations(rules: RuleSet | Exception, detail: StoryDetail) -> dict[str, s
     return found
 
 
-@page()
-async def story(request: Request, who: Principal) -> Response:
+async def _detail(request: Request, who: Principal) -> StoryDetail | Response:
+    """The story the path names, or the not-found page."""
     console = console_of(request)
     story_id = int(request.path_params["story_id"])
     detail = await console.run(console.store.console.story, story_id)
-    if detail is None:
-        return not_found(request, who, f"no story {story_id}")
+    return detail if detail is not None else not_found(request, who, f"no story {story_id}")
+
+
+async def missing_story(request: Request, who: Principal) -> Response | None:
+    """The not-found page when the story the path names does not exist (None when it does)."""
+    console = console_of(request)
+    story_id = int(request.path_params["story_id"])
+    if await console.run(console.store.console.story_exists, story_id):
+        return None
+    return not_found(request, who, f"no story {story_id}")
+
+
+@page()
+async def story(request: Request, who: Principal) -> Response:
+    console = console_of(request)
+    detail = await _detail(request, who)
+    if not isinstance(detail, StoryDetail):
+        return detail
     why = await console.run(explanations, console.rules.get(), detail)
     return console.render(request, who, "story.html", detail=detail, why=why, done=request.query_params.get("done"))
 
@@ -118,10 +134,9 @@ async def story(request: Request, who: Principal) -> Response:
 async def confirm_not_relevant(request: Request, who: Principal) -> Response:
     """Where an alert's "Not relevant" link lands: a GET changes nothing, the button POSTs."""
     console = console_of(request)
-    story_id = int(request.path_params["story_id"])
-    detail = await console.run(console.store.console.story, story_id)
-    if detail is None:
-        return not_found(request, who, f"no story {story_id}")
+    detail = await _detail(request, who)
+    if not isinstance(detail, StoryDetail):
+        return detail
     return console.render(request, who, "confirm.html", detail=detail)
 
 
@@ -132,8 +147,9 @@ async def feedback(request: Request, who: Principal, form: FormData) -> Response
     verdict = str(form.get("verdict") or "")
     if verdict not in ("relevant", "not_relevant", "clear"):
         return not_found(request, who, "unknown verdict")
-    if await console.run(console.store.console.story, story_id) is None:
-        return not_found(request, who, f"no story {story_id}")
+    missing = await missing_story(request, who)
+    if missing is not None:
+        return missing
     await console.run(
         console.store.console.set_verdict, story_id, None if verdict == "clear" else verdict,
         str(form.get("note") or "").strip(), who.account.name, console.clock(),
@@ -145,8 +161,9 @@ async def feedback(request: Request, who: Principal, form: FormData) -> Response
 async def mute(request: Request, who: Principal, form: FormData) -> Response:
     console = console_of(request)
     story_id = int(request.path_params["story_id"])
-    if await console.run(console.store.console.story, story_id) is None:
-        return not_found(request, who, f"no story {story_id}")
+    missing = await missing_story(request, who)
+    if missing is not None:
+        return missing
     muted = form.get("muted") != "0"
     await console.run(console.store.console.set_muted, story_id, muted, who.account.name, console.clock())
     return RedirectResponse(f"/stories/{story_id}?done={'muted' if muted else 'unmuted'}", status_code=303)
@@ -155,10 +172,10 @@ async def mute(request: Request, who: Principal, form: FormData) -> Response:
 @page()
 async def export(request: Request, who: Principal) -> Response:
     console = console_of(request)
-    story_id = int(request.path_params["story_id"])
-    detail = await console.run(console.store.console.story, story_id)
-    if detail is None:
-        return not_found(request, who, f"no story {story_id}")
+    detail = await _detail(request, who)
+    if not isinstance(detail, StoryDetail):
+        return detail
+    story_id = detail.summary.story_id
     url = console.settings.story_url(story_id)
     name = f"story-{story_id}"
     if request.path_params["format"] == "json":
