@@ -107,6 +107,7 @@ class RulesView:
         self._current: RuleSet | RuleLoadError | None = None
         self._files: list[RuleFile] = []
         self._single: dict[str, RuleSet | None] = {}
+        self._decisions: dict[str, dict[int, bool]] = {}
 
     def get(self) -> RuleSet | RuleLoadError:
         with self._lock:
@@ -124,11 +125,20 @@ class RulesView:
                 self._single[rule_id] = compile_rules(only) if found else None
             return self._single[rule_id]
 
+    def decisions(self, rule_id: str) -> dict[int, bool]:
+        """Whether the rule in force matches each item (by id), filled in by previews: it does
+        not change between keystrokes, so a preview evaluates only the draft. Emptied when the
+        rule files change."""
+        with self._lock:
+            self._fresh()
+            return self._decisions.setdefault(rule_id, {})
+
     def _fresh(self) -> RuleSet | RuleLoadError:
         signature = tuple(_stat(path) for path in rule_paths(self._paths))
         if signature != self._signature or self._current is None:
             self._files = [parse_rule_text(_text(path), str(path)) for path in rule_paths(self._paths)]
             self._single = {}
+            self._decisions = {}
             try:
                 self._current = compile_rules(self._files)
             except RuleLoadError as exc:
@@ -159,17 +169,17 @@ def preview(
     regression_items: Sequence[WindowItem],
     days: int,
     cut: bool,
+    known: dict[int, bool] | None = None,
 ) -> Preview:
-    """Decisions only (match_ids) for every item; evidence for the rows that are listed."""
+    """Decisions only (match_ids) for every item; evidence for the rows that are listed.
+    ``known`` caches the rule in force's decisions by item id."""
     gained: list[WindowItem] = []
     lost: list[WindowItem] = []
     matched: list[WindowItem] = []
+    cache = known if known is not None else {}
     for item in reversed(items):  # newest first
-        fields = item.fields()
-        now = bool(draft.match_ids(fields, feed_name=item.feed_name, feed_tags=item.feed_tags))
-        before = current is not None and bool(
-            current.match_ids(fields, feed_name=item.feed_name, feed_tags=item.feed_tags)
-        )
+        now = bool(draft.match_ids(item.fields(), feed_name=item.feed_name, feed_tags=item.feed_tags))
+        before = current is not None and _decided(current, item, cache)
         if now:
             matched.append(item)
         if now and not before:
@@ -190,6 +200,14 @@ def preview(
         regressions=_rows(draft, regressions[:SHOWN]),
         regression_cases=len(regression_items),
     )
+
+
+def _decided(rules: RuleSet, item: WindowItem, cache: dict[int, bool]) -> bool:
+    found = cache.get(item.item_id)
+    if found is None:
+        found = bool(rules.match_ids(item.fields(), feed_name=item.feed_name, feed_tags=item.feed_tags))
+        cache[item.item_id] = found
+    return found
 
 
 def _rows(rules: RuleSet | None, items: Sequence[WindowItem]) -> tuple[PreviewRow, ...]:

@@ -62,7 +62,8 @@ def draft_report(console: Console, checked: CheckedDraft, days: int) -> Preview 
     in_force = console.rules.single(checked.draft.id)
     items, cut = console.window.items(days)
     regressions = console.store.console.regression_items(checked.draft.id if in_force else None)
-    return preview(checked.rule, in_force, items, regressions, days, cut)
+    known = console.rules.decisions(checked.draft.id)
+    return preview(checked.rule, in_force, items, regressions, days, cut, known)
 
 
 async def _editor(
