@@ -19,6 +19,7 @@ from monitor.rules import RuleFile, RuleLoadError, RuleSet, compile_rules, parse
 from monitor.rules.loader import rule_paths
 from monitor.store import Store
 from monitor.store.web_records import WindowItem
+from monitor.web.quickcheck import folded, may_match
 
 MAX_WINDOW_ITEMS = 50_000
 SHOWN = 50  # rows listed per kind (matches, gained, lost)
@@ -177,8 +178,10 @@ def preview(
     lost: list[WindowItem] = []
     matched: list[WindowItem] = []
     cache = known if known is not None else {}
+    could = _quick(draft)
     for item in reversed(items):  # newest first
-        now = bool(draft.match_ids(item.fields(), feed_name=item.feed_name, feed_tags=item.feed_tags))
+        text = folded(item.title, item.summary, item.content)
+        now = could(text) and bool(draft.match_ids(item.fields(), feed_name=item.feed_name, feed_tags=item.feed_tags))
         before = current is not None and _decided(current, item, cache)
         if now:
             matched.append(item)
@@ -200,6 +203,12 @@ def preview(
         regressions=_rows(draft, regressions[:SHOWN]),
         regression_cases=len(regression_items),
     )
+
+
+def _quick(rules: RuleSet) -> Callable[[str], bool]:
+    """The quick check of the (one) rule of ``rules`` (monitor.web.quickcheck)."""
+    checks = [may_match(rules.query_tree(rule.id)) for rule in rules.rules]
+    return lambda text: any(check(text) for check in checks)
 
 
 def _decided(rules: RuleSet, item: WindowItem, cache: dict[int, bool]) -> bool:

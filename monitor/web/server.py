@@ -27,7 +27,8 @@ from monitor.web.settings import WebSettings
 from monitor.web.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
-STOP_SECONDS = 5.0
+# Requests under way at shutdown get this long: the daemon promises to exit within 10 s of SIGTERM.
+STOP_SECONDS = 1.0
 
 
 class WebPortError(RuntimeError):
@@ -75,7 +76,7 @@ def _server(console: Console) -> uvicorn.Server:
         access_log=False,
         proxy_headers=False,  # X-Forwarded-* is believed only from web.trusted_proxies (monitor.web.auth)
         server_header=False,
-        timeout_graceful_shutdown=int(STOP_SECONDS),
+        timeout_graceful_shutdown=1,
         lifespan="off",
     )
     return uvicorn.Server(config)
