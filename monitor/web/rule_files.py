@@ -60,6 +60,8 @@ class RuleFiles:
 
     def __init__(self, paths: Sequence[Path]) -> None:
         self.paths = tuple(paths)
+        # The other files' parses, by (mtime, size): a keystroke re-parses only the edited file.
+        self._parsed: dict[Path, tuple[tuple[int, int], RuleFile]] = {}
 
     def files(self) -> list[Path]:
         return rule_paths(self.paths)
@@ -105,7 +107,7 @@ class RuleFiles:
         except RuleYamlError as exc:
             error = RuleError(str(file), 1, 1, draft.id, str(exc), None)
             return CheckedDraft(draft, file, current, (error,), None)
-        parsed = [parse_rule_text(text if path == file else _read(path), str(path)) for path in self._with(file)]
+        parsed = [parse_rule_text(text, str(path)) if path == file else self._parse(path) for path in self._with(file)]
         errors = _errors(parsed)
         if not errors and not any(d.rule.id == draft.id for f in parsed for d in f.rules):
             errors = (RuleError(str(file), 1, 1, draft.id, "the rule is missing from the file after editing", None),)
@@ -113,6 +115,18 @@ class RuleFiles:
             return CheckedDraft(draft, file, text, errors, None)
         only = [replace(f, rules=tuple(d for d in f.rules if d.rule.id == draft.id)) for f in parsed]
         return CheckedDraft(draft, file, text, (), compile_rules(only))
+
+    def _parse(self, path: Path) -> RuleFile:
+        try:
+            stat = path.stat()
+            signature = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            signature = (0, 0)
+        cached = self._parsed.get(path)
+        if cached is None or cached[0] != signature:
+            cached = (signature, parse_rule_text(_read(path), str(path)))
+            self._parsed[path] = cached
+        return cached[1]
 
     def _with(self, file: Path) -> list[Path]:
         files = self.files()
