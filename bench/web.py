@@ -4,7 +4,9 @@ editor's preview, through the whole web stack (Starlette app, store, templates) 
 Fills a database with real news text from ``<repo>/../shared/corpus`` (AG News, BBC, WSJ World,
 KCNA; the texts repeat, every item has its own id, key and link), spread over a year of fetch
 times and 30 feeds; the shipped rule pack's hits are stored for every item whose text it matches.
-Then it times each request kind `--runs` times and prints p50/p95 per size and the 1M/10k ratio.
+Then it times each request kind `--runs` times per size (the sizes take turns, request by request,
+so that the shared machine's busy spells hit them alike) and prints p50/p95 per size and the
+1M/10k ratio.
 
 Run: ``.venv/bin/python bench/web.py [--sizes 10000,1000000] [--database URL] [--runs 40]``
 (SQLite in a temporary folder by default; with --database, an empty PostgreSQL database).
@@ -21,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,12 @@ def fill(store: Store, count: int, texts: list[tuple[str, str]], rules: RuleSet)
             if hits:
                 connection.execute(insert(HitRow.__table__), hits)  # type: ignore[attr-defined]
         connection.execute(text("ANALYZE"))  # planner statistics, as a database in use has them
+    if engine.dialect.name == "sqlite":  # a running daemon's log stays small: fold the fill into the file
+        raw = engine.raw_connection()  # outside a transaction, which a checkpoint needs
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
     print(f"  filled {count:,} items in {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -113,24 +121,19 @@ def _sha(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def timed(runs: int, request: Callable[[int], Any]) -> list[float]:
-    request(0)  # warm: the first preview loads the item window; caches fill
-    samples = []
-    for run in range(runs):
-        started = time.perf_counter()
-        request(run)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+Request = Callable[[int], None]
 
 
-def measure(store: Store, rules_dir: Path, runs: int) -> dict[str, list[float]]:
+def requests_for(store: Store, rules_dir: Path) -> dict[str, Request]:
+    """One callable per request kind, on a signed-in client of a console over ``store``."""
     store.console.add_user("bench", "editor", hash_password("bench password"), NOW)
     console = make_console(store, WebSettings(), (rules_dir,), lambda: NOW)
     client = TestClient(build_app(console), base_url="http://127.0.0.1:8080")
     client.post("/login", data={"username": "bench", "password": "bench password"})
     inbox = client.get("/?state=all").text
     csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', inbox).group(1)  # type: ignore[union-attr]
-    cursors = _cursors(client)
+    inbox_paths = ["/?state=all", "/", "/?severity=high", "/?rule=dprk-russia-arms", "/?feed=Outlet+7"]
+    inbox_paths += [f"/?state=all&before={cursor}" for cursor in _cursors(client)]
     file = str(rules_dir / "iran.yaml")
 
     def get(path: str) -> None:
@@ -143,13 +146,26 @@ def measure(store: Store, rules_dir: Path, runs: int) -> dict[str, list[float]]:
         answer = client.post("/rules/iran-drones-russia/check", data=form)
         assert answer.status_code == 200 and "Preview" in answer.text, answer.text[:500]
 
-    inbox_paths = ["/?state=all", "/", "/?severity=high", "/?rule=dprk-russia-arms", "/?feed=Outlet+7"]
-    inbox_paths += [f"/?state=all&before={cursor}" for cursor in cursors]
     return {
-        "inbox": timed(runs, lambda run: get(inbox_paths[run % len(inbox_paths)])),
-        "search": timed(runs, lambda run: get(f"/?q={SEARCHES[run % len(SEARCHES)]}")),
-        "preview": timed(max(runs // 4, 5), preview),
+        "inbox": lambda run: get(inbox_paths[run % len(inbox_paths)]),
+        "search": lambda run: get(f"/?q={SEARCHES[run % len(SEARCHES)]}"),
+        "preview": preview,
     }
+
+
+def measure(sessions: dict[int, dict[str, Request]], runs: int) -> dict[int, dict[str, list[float]]]:
+    """Every size's requests in turn, run by run: a busy spell of the shared machine then slows
+    all sizes alike instead of one of them, and the ratio stays fair."""
+    results: dict[int, dict[str, list[float]]] = {size: {} for size in sessions}
+    for kind, count in (("inbox", runs), ("search", runs), ("preview", max(runs // 2, 5))):
+        for requests in sessions.values():
+            requests[kind](0)  # warm: the first preview loads the item window
+        for run in range(count):
+            for size, requests in sessions.items():
+                started = time.perf_counter()
+                requests[kind](run)
+                results[size].setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+    return results
 
 
 def _cursors(client: TestClient) -> list[int]:
@@ -169,16 +185,15 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(round(share * (len(ordered) - 1)), len(ordered) - 1)]
 
 
-def run_size(count: int, texts: list[tuple[str, str]], database: str | None, runs: int) -> dict[str, list[float]]:
-    with tempfile.TemporaryDirectory(prefix="bench-web-") as folder:
-        rules_dir = Path(folder) / "rules"
-        rules_dir.mkdir()
-        for path in (REPO / "rules").glob("*.yaml"):
-            (rules_dir / path.name).write_text(path.read_text())
-        url = database or f"sqlite:///{folder}/monitor.db"
-        with _fresh(url) as store:
-            fill(store, count, texts, load_rules([rules_dir]))
-            return measure(store, rules_dir, runs)
+def prepare(stack: ExitStack, count: int, texts: list[tuple[str, str]], database: str | None) -> dict[str, Request]:
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-web-")))
+    rules_dir = folder / "rules"
+    rules_dir.mkdir()
+    for path in (REPO / "rules").glob("*.yaml"):
+        (rules_dir / path.name).write_text(path.read_text())
+    store = stack.enter_context(_fresh(database or f"sqlite:///{folder}/monitor.db"))
+    fill(store, count, texts, load_rules([rules_dir]))
+    return requests_for(store, rules_dir)
 
 
 @contextmanager
@@ -219,11 +234,17 @@ def main() -> None:
         print(f"{exc}")
         return
     print(f"{len(texts):,} distinct corpus texts; database {'SQLite' if not args.database else 'PostgreSQL'}")
-    results = {}
-    for size in (int(part) for part in args.sizes.split(",")):
-        print(f"{size:,} items:", flush=True)
-        results[size] = run_size(size, texts, args.database, args.runs)
-        print(json.dumps({k: [round(v, 1) for v in sorted(vs)] for k, vs in results[size].items()}), flush=True)
+    sizes = [int(part) for part in args.sizes.split(",")]
+    if args.database and len(sizes) > 1:
+        parser.error("--database takes one size at a time (each size needs its own database)")
+    with ExitStack() as stack:
+        sessions = {}
+        for size in sizes:
+            print(f"{size:,} items:", flush=True)
+            sessions[size] = prepare(stack, size, texts, args.database)
+        results = measure(sessions, args.runs)
+    for size, kinds in results.items():
+        print(size, json.dumps({kind: [round(v, 1) for v in sorted(values)] for kind, values in kinds.items()}))
     for line in report(results):
         print(line)
 
