@@ -33,6 +33,7 @@ from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
 from monitor.secret_refs import SecretSource, referenced, substitute
 from monitor.types import ChannelSpec, FeedSpec, Severity, UpdateKind
+from monitor.web.settings import WebConfig, WebSettings
 from monitor.yamlsource import YamlSourceError, load_yaml
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.yaml")
@@ -161,6 +162,7 @@ class _Config(_Strict):
     health: _Health = Field(default_factory=lambda: _Health())
     retention: _Retention = Field(default_factory=lambda: _Retention())
     log_format: Literal["text", "json"] = "text"
+    web: WebConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,7 @@ class Settings:
     health_check_seconds: float
     retention: RetentionPolicy
     log_format: str
+    web: WebSettings | None = None  # the console (monitor.web); None when `web:` is absent
 
 
 UNSET_PLACEHOLDER = "unset"  # stands in for a secret that is not set, where a command tolerates it
@@ -236,7 +239,7 @@ def _settings(
 ) -> Settings:
     problems: list[str] = []
     feeds = _feeds(model, path, line_of, problems)
-    channels = _channels(model, path, line_of, problems)
+    channels = _channels(model, path, line_of, problems, model.web.base_url if model.web else "")
     database_url = environ.get("MONITOR_DATABASE_URL") or model.database
     database_problem = _database_problem(database_url)
     if database_problem is not None:
@@ -279,6 +282,7 @@ def _settings(
         health_check_seconds=model.health.check_every,
         retention=RetentionPolicy(model.retention.items, model.retention.hits, model.retention.deliveries),
         log_format=model.log_format,
+        web=model.web.settings() if model.web is not None else None,
     )
 
 
@@ -332,7 +336,9 @@ def _default_feed_name(url: str, taken: set[str]) -> str:
     return url
 
 
-def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> list[tuple[ChannelSpec, float | None]]:
+def _channels(
+    model: _Config, path: Path, line_of: Any, problems: list[str], console_url: str
+) -> list[tuple[ChannelSpec, float | None]]:
     channels: list[tuple[ChannelSpec, float | None]] = []
     names: set[str] = set()
     for index, channel in enumerate(model.notify):
@@ -365,6 +371,7 @@ def _channels(model: _Config, path: Path, line_of: Any, problems: list[str]) -> 
             template_dir=channel.templates,
             updates=frozenset(channel.updates),
             corroboration=tuple(sorted(set(channel.corroboration))),
+            console_url=console_url,
         )
         channels.append((spec, channel.min_interval))
     return channels

@@ -330,3 +330,4 @@ class ChannelSpec:
     template_dir: str | None = None  # overrides of the shipped alert templates
     updates: frozenset[UpdateKind] = frozenset(UpdateKind)  # which updates follow a first message
     corroboration: tuple[int, ...] = (3, 10)  # outlet counts that trigger an update
+    console_url: str = ""  # the console's web.base_url: messages link to the story page there

@@ -47,7 +47,7 @@ class Channel:
     def __init__(self, spec: ChannelSpec, min_interval: float | None = None) -> None:
         self.spec = spec
         self.kind = ChannelKind.TEXT if spec.is_config_file else channel_kind(spec.url)
-        self._renderer = Renderer(Path(spec.template_dir) if spec.template_dir else None)
+        self._renderer = Renderer(Path(spec.template_dir) if spec.template_dir else None, spec.console_url)
         self._renderer.check()
         self._apprise = apprise.Apprise()
         if spec.is_config_file:

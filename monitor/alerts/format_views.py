@@ -140,6 +140,8 @@ class StoryView:
     outlet_count: int
     rule_ids: str  # space-separated, to paste into `monitor rules explain`
     message_id: str
+    url: str = ""  # the story's page in the console (web.base_url), or "" when not configured
+    not_relevant_url: str = ""  # the console's "mark not relevant" confirmation page, or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +174,9 @@ class DigestView:
     stories_hidden: int  # counted but not listed (beyond the cap)
 
 
-def story_context(alert: StoryAlert, dialect: Dialect, timezone: str = "UTC") -> StoryContext:
+def story_context(alert: StoryAlert, dialect: Dialect, timezone: str = "UTC", console_url: str = "") -> StoryContext:
     text = dialect.text
+    page = safe_http_url(f"{console_url}/stories/{alert.story_id}") if console_url else None
     headline = clean_line(alert.headline, MAX_TITLE) or UNTITLED
     url = safe_http_url(alert.link)
     outlets = clean_words(alert.outlets)
@@ -196,6 +199,8 @@ def story_context(alert: StoryAlert, dialect: Dialect, timezone: str = "UTC") ->
         outlet_count=len(outlets),
         rule_ids=text(" ".join(clean_line(rule.rule_id, MAX_WORD) for rule in alert.rules)),
         message_id=alert.message_id,
+        url=page or "",
+        not_relevant_url=f"{page}/not-relevant" if page else "",
     )
     return StoryContext(
         story=story,
@@ -223,7 +228,7 @@ def _rule_view(rule: RuleEvidence, dialect: Dialect) -> RuleView:
     )
 
 
-def digest_view(digest: Digest, dialect: Dialect) -> DigestView:
+def digest_view(digest: Digest, dialect: Dialect, console_url: str = "") -> DigestView:
     stories = digest_stories(digest.alerts)
     shown = stories[:MAX_DIGEST_STORIES]
     return DigestView(
@@ -231,7 +236,7 @@ def digest_view(digest: Digest, dialect: Dialect) -> DigestView:
         period_label=dialect.text(clean_line(digest.period_label, MAX_TITLE)),
         total=len(stories),
         high=count_high(stories),
-        stories=tuple(story_context(alert, dialect, digest.timezone) for alert in shown),
+        stories=tuple(story_context(alert, dialect, digest.timezone, console_url) for alert in shown),
         stories_hidden=len(stories) - len(shown),
     )
 

@@ -160,7 +160,8 @@ class Renderer:
     """Renders alerts and digests. Template files found in ``template_dir`` replace the shipped
     file of the same name (e.g. ``email.html.j2``, ``digest_slack.j2``); the rest stay default."""
 
-    def __init__(self, template_dir: Path | None = None) -> None:
+    def __init__(self, template_dir: Path | None = None, console_url: str = "") -> None:
+        self._console_url = console_url  # web.base_url: messages link to the story in the console
         if template_dir is not None and not template_dir.is_dir():
             raise FileNotFoundError(f"alert template directory not found: {template_dir}")
         loaders = [FileSystemLoader(str(template_dir))] if template_dir is not None else []
@@ -178,21 +179,24 @@ class Renderer:
         layout = _LAYOUTS[kind]
         title = ""
         if layout.title_template:
-            title = self._title(layout.title_template, **story_context(alert, _TITLE_DIALECT, timezone).as_dict())
+            context = story_context(alert, _TITLE_DIALECT, timezone, self._console_url)
+            title = self._title(layout.title_template, **context.as_dict())
         if layout.body_template is None:
             return Rendered(title, dumps(story_payload(alert)), layout.body_format)
-        body = self._body(layout.body_template, **story_context(alert, layout.dialect, timezone).as_dict())
+        body = self._body(
+            layout.body_template, **story_context(alert, layout.dialect, timezone, self._console_url).as_dict()
+        )
         return Rendered(title, body, layout.body_format)
 
     def render_digest(self, digest: Digest, kind: ChannelKind) -> Rendered:
         layout = _LAYOUTS[kind]
         title = ""
         if layout.title_template:
-            view = digest_view(digest, _TITLE_DIALECT)
+            view = digest_view(digest, _TITLE_DIALECT, self._console_url)
             title = self._title("digest_" + layout.title_template, digest=view)
         if layout.body_template is None:
             return Rendered(title, dumps(digest_payload(digest)), layout.body_format)
-        view = digest_view(digest, layout.dialect)
+        view = digest_view(digest, layout.dialect, self._console_url)
         return Rendered(title, self._body("digest_" + layout.body_template, digest=view), layout.body_format)
 
     def check(self) -> None:

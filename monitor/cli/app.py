@@ -1,4 +1,4 @@
-"""Entry point: `monitor run | once | hits | feeds | alerts | rules ... | db upgrade`."""
+"""Entry point: `monitor run | once | hits | feeds | alerts | rules ... | users ... | web | db upgrade`."""
 
 import asyncio
 import logging
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import opml_cmd, report_cmd, rules_cmd
+from monitor.cli import opml_cmd, report_cmd, rules_cmd, users_cmd, web_cmd
 from monitor.cli.common import ConfigOption, fail, settings_or_exit, store_or_exit
 from monitor.config import Settings
 from monitor.daemon import StartupSignals, run_daemon
@@ -18,6 +18,7 @@ from monitor.rules import RuleLoadError
 from monitor.runtime import CycleReport, Runtime, open_runtime
 from monitor.store import StoreLockedError, StorePathError, StoreUnavailableError
 from monitor.types import PollStatus
+from monitor.web.server import WebPortError
 
 app = typer.Typer(
     help="Sanctions-violation allegation monitor: feeds → watch rules → alerts.",
@@ -28,6 +29,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(users_cmd.app, name="users")
+web_cmd.register(app)
 report_cmd.register(app)
 opml_cmd.register(report_cmd.feeds_app)
 
@@ -62,9 +65,18 @@ def run(
     setup_logging(log_format or settings.log_format)
     runtime = _open(settings)
     try:
+        console = web_cmd.start_beside_daemon(settings)  # web: configured → the console, in a thread
+    except WebPortError as exc:
+        runtime.close()
+        fail(f"web.listen: {exc}")
+    try:
         code = run_daemon(runtime, startup=startup, metrics_port=metrics_port, metrics_host=metrics_host)
     except MetricsPortError as exc:
         fail(f"--metrics-port: {exc}")
+    finally:
+        if console is not None:
+            console[0].stop()
+            console[1].close()
     raise typer.Exit(code)
 
 

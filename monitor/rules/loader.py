@@ -70,6 +70,12 @@ def _not_a_rule_file(entry: Path) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
+def rule_paths(paths: Sequence[Path]) -> list[Path]:
+    """The rule files the given files and folders hold, in load order (unreadable entries, which
+    loading reports, left out)."""
+    return list(_find(paths).files)
+
+
 def read_rules(paths: Sequence[Path]) -> LoadedRules:
     """Read, parse and compile rule files; raises RuleLoadError with every error found
     (unreadable files included) and never returns a partial set. Any other exception while

@@ -37,6 +37,7 @@ from monitor.store.records import (
     StoreUnavailableError,
 )
 from monitor.store.tables import DeliveryRow, FeedRow
+from monitor.store.web_console import ConsoleStore
 from monitor.types import FeedSpec, Severity
 
 
@@ -134,6 +135,11 @@ class Store:
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
+
+    @property
+    def console(self) -> ConsoleStore:
+        """Accounts, inbox, triage and rule versions for the web console (monitor.web)."""
+        return ConsoleStore(self._engine)
 
     # feeds
     def sync_feeds(self, feeds: Sequence[FeedSpec], now: datetime) -> None:

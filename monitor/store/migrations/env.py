@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import monitor.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from monitor.store import web_tables  # noqa: F401  (and the console's)
 
 target_metadata = SQLModel.metadata
 
