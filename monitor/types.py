@@ -119,6 +119,28 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityRef:
+    """An entry of an imported entity list (sanctions list) whose name or identifier matched."""
+
+    list_name: str
+    entry_id: str
+    name: str  # the entry's main name (caption)
+    schema: str  # FollowTheMoney schema: Person, Organization, Vessel, …
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """The article page a match was made on (full text for candidates): ``content`` spans and
+    the snippet of such a match point into ``text``."""
+
+    url: str  # the item's link, as fetched
+    final_url: str  # after redirects
+    fetched_at: datetime
+    sha256: str  # of ``text`` (UTF-8)
+    text: str  # the main text trafilatura extracted, normalised like feed text
+
+
+@dataclass(frozen=True, slots=True)
 class RuleMatch:
     """A rule that matched one item, with the evidence."""
 
@@ -128,6 +150,8 @@ class RuleMatch:
     notify: tuple[str, ...]
     spans: tuple[Span, ...]
     snippet: str  # text around the best match, matches marked with «»
+    entities: tuple[EntityRef, ...] = ()  # list entries whose names or identifiers are in the spans
+    article: ArticleRef | None = None  # set when the match was made on the fetched article
 
     @property
     def matched_words(self) -> tuple[str, ...]:

@@ -8,11 +8,12 @@ from datetime import date
 
 from monitor.rules.evaluate import ItemText, WordSpan, evidence
 from monitor.rules.explain import Explanation, explain_node
+from monitor.rules.lists import entities_found, entity_ors
 from monitor.rules.model import Rule
 from monitor.rules.prefilter import Prefilter
 from monitor.rules.program import ProgramCompiler
 from monitor.rules.snippet import make_snippet
-from monitor.rules.syntax import FIELDS, Node
+from monitor.rules.syntax import FIELDS, Node, Or
 from monitor.rules.text import fold
 from monitor.types import RuleMatch, Span
 
@@ -37,7 +38,7 @@ class RuleSet:
     """Compiled rules. Immutable after construction, so one instance can serve many threads;
     every call works on its own per-item state."""
 
-    __slots__ = ("_active", "_by_id", "_feeds", "_prefilter", "_tests", "rules")
+    __slots__ = ("_active", "_by_id", "_entity_ors", "_feeds", "_prefilter", "_tests", "rules")
 
     def __init__(self, compiled: Sequence[CompiledRule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(c.rule for c in compiled)
@@ -45,6 +46,7 @@ class RuleSet:
         self._active = tuple(sorted((c for c in compiled if c.rule.enabled), key=lambda c: c.rule.id))
         self._prefilter = Prefilter([c.query for c in self._active])
         self._feeds = [frozenset(fold(name) for name in c.rule.feeds) for c in self._active]
+        self._entity_ors: dict[str, tuple[Or, ...]] = {c.rule.id: entity_ors(c.query) for c in self._active}
         compiler = ProgramCompiler()
         self._tests = [
             (compiler.compile(c.query), compiler.compile(c.exclude) if c.exclude else None) for c in self._active
@@ -72,7 +74,7 @@ class RuleSet:
         the item through; sorted by rule id. ``fields``: title/summary/content plain text."""
         item = ItemText(fields)
         return tuple(
-            _rule_match(compiled.rule, item, evidence(compiled.query, item))
+            _rule_match(compiled.rule, item, evidence(compiled.query, item), self._entity_ors[compiled.rule.id])
             for compiled in self._decide(item, feed_name, feed_tags)
         )
 
@@ -148,7 +150,7 @@ def spans_of(item: ItemText, found: set[WordSpan]) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def _rule_match(rule: Rule, item: ItemText, found: set[WordSpan]) -> RuleMatch:
+def _rule_match(rule: Rule, item: ItemText, found: set[WordSpan], ors: tuple[Or, ...]) -> RuleMatch:
     spans = spans_of(item, found)
     texts = {name: field.text for name, field in item.fields.items()}
     return RuleMatch(
@@ -158,4 +160,5 @@ def _rule_match(rule: Rule, item: ItemText, found: set[WordSpan]) -> RuleMatch:
         notify=rule.notify,
         spans=spans,
         snippet=make_snippet(texts, spans),
+        entities=entities_found(ors, item, found) if ors else (),
     )
