@@ -39,6 +39,7 @@ SEND_GRACE_SECONDS = 5.0
 # sends the notice. The same error again after this long is news and is sent again.
 NOTICE_QUIET_SECONDS = 600.0
 GAUGE_REFRESH_SECONDS = 15.0  # how often the outbox backlog and overdue feeds are re-read
+LIST_CHECK_SECONDS = 60.0  # how often due entity lists are refreshed and new versions looked for
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -144,6 +145,7 @@ class Daemon:
             asyncio.create_task(
                 run_every(PRUNE_EVERY_SECONDS, self._prune, self._stop, first_delay=settings.tick_seconds)
             ),
+            asyncio.create_task(run_every(LIST_CHECK_SECONDS, self.check_lists, self._stop)),
         ]
 
     async def _wind_down(self) -> None:
@@ -240,6 +242,22 @@ class Daemon:
             await self._pruner.run(self._stop)
         except Exception as exc:  # the next pass, an hour later, picks up where this one stopped
             self._errors.log(log, logging.WARNING, "deleting old rows failed; trying again in an hour", exc)
+
+    async def check_lists(self) -> None:
+        """Refresh due entity lists. A failed refresh keeps the last good list; the first
+        failure of a run is reported once to the admin channels (whichever worker saw it)."""
+        if self._stop.is_set():
+            return
+        try:
+            outcomes = await self._runtime.refresh_lists()
+        except Exception as exc:  # a database hiccup: the next check tries again
+            self._errors.log(log, logging.WARNING, "entity list check failed", exc)
+            return
+        for outcome in outcomes:
+            log.log(logging.WARNING if outcome.status == "error" else logging.INFO, "%s", outcome.summary())
+            if outcome.notify:
+                body = f"{outcome.error}\nThe last good version of list {outcome.name} stays in force."
+                await self._notice_once(f"[monitor] list {outcome.name}: refresh failed", body)
 
     async def _start_drains(self) -> None:
         """One drain task per channel at a time; a slow or throttled channel delays only itself."""

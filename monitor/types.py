@@ -38,6 +38,14 @@ class FetchErrorKind(StrEnum):
     PROTOCOL = "protocol"
 
 
+class FullTextMode(StrEnum):
+    """When a feed's article pages are fetched to match rules on their text (monitor.fulltext)."""
+
+    CANDIDATES = "candidates"  # items that some rule could still match with the body
+    ALWAYS = "always"  # every new item that no rule matched on the feed's text
+    NEVER = "never"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
     """One configured feed, as the pipeline needs it."""
@@ -48,6 +56,18 @@ class FeedSpec:
     tags: tuple[str, ...] = ()
     max_age_seconds: float | None = None  # items published earlier raise no alert; None: the default
     named: bool = True  # False: `name` is the host-derived default, shown by the feed's title once fetched
+    fulltext: FullTextMode = FullTextMode.CANDIDATES
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """One configured entity list (``lists:``), refreshed on a schedule (monitor.lists.refresh)."""
+
+    name: str
+    source: str  # an http(s) URL or a file path
+    format: str | None = None  # ftm | un | ofac; None: detected from the content
+    refresh_seconds: float = 86_400.0
+    max_bytes: int = 200_000_000
 
 
 @dataclass(frozen=True, slots=True)

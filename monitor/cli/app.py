@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import opml_cmd, report_cmd, rules_cmd
+from monitor.cli import lists_cmd, opml_cmd, report_cmd, rules_cmd
 from monitor.cli.common import ConfigOption, fail, settings_or_exit, store_or_exit
 from monitor.config import Settings
 from monitor.daemon import StartupSignals, run_daemon
@@ -27,6 +27,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(lists_cmd.app, name="lists")
 report_cmd.register(app)
 opml_cmd.register(report_cmd.feeds_app)
 

@@ -50,8 +50,7 @@ def children(element: Element, name: str) -> Iterator[Element]:
 
 def _events(data: bytes, kinds: tuple[str, ...]) -> Iterator[tuple[str, Element]]:
     try:
-        for event, element in iterparse(io.BytesIO(data), events=kinds, forbid_dtd=True):
-            yield event, element
+        yield from iterparse(io.BytesIO(data), events=kinds, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise ListFormatError(f"refused XML: {type(exc).__name__} (DTDs and entities are not allowed)") from exc
     except ParseError as exc:

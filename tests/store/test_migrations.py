@@ -20,9 +20,10 @@ from monitor.store import Store, StoreUnavailableError
 from monitor.store.db import alembic_config
 from monitor.stories import story_key
 
-HEAD = "0006"
+HEAD = "0008"  # this branch: 0008 follows 0006 until 0007 is merged
 EXPECTED_TABLES = {
-    "feeds", "stories", "items", "item_bands", "hits", "routed_hits", "deliveries", "notices", "alembic_version"
+    "feeds", "stories", "items", "item_bands", "hits", "routed_hits", "deliveries", "notices", "alembic_version",
+    "entity_lists", "list_entries",
 }  # fmt: skip
 
 
