@@ -241,6 +241,8 @@ class RuleEvidence:
     snippet: str  # text around the best match, matches marked with «»
     feed_name: str  # the outlet whose report matched it first
     item_title: str
+    entities: tuple[EntityRef, ...] = ()  # list entries the match named
+    article: ArticleRef | None = None  # the article page the match was made on
 
 
 @dataclass(frozen=True, slots=True)
