@@ -23,6 +23,7 @@ from monitor.alerts.outbox import OutboxReport, Sender, drain_channel
 from monitor.clock import CLOCK_STEP_TOLERANCE_SECONDS, ClockWatch, run_every
 from monitor.feedhealth import FeedHealthWatch
 from monitor.fetch import Fetcher
+from monitor.fulltext import ArticlePages
 from monitor.logs import RepeatedErrors
 from monitor.metrics import Metrics, MetricsServer
 from monitor.observe import HealthCheck, record_deliveries, record_polls
@@ -82,6 +83,7 @@ class Daemon:
         self._busy = asyncio.Lock()
         self._stop = asyncio.Event()
         self._fetcher: Fetcher | None = None
+        self._pages: ArticlePages | None = None
         self._executor = parse_pool()
         self._last_rule_error: str | None = None
         self._drains: dict[str, asyncio.Task[OutboxReport]] = {}
@@ -109,8 +111,8 @@ class Daemon:
             if self._metrics_server is not None:  # inside the try: a taken port still shuts the pool
                 self._metrics_server.start()
                 log.info("metrics and health on port %d", self._metrics_server.port)
-            async with Fetcher(settings.fetch) as fetcher:
-                self._fetcher = fetcher
+            async with Fetcher(settings.fetch) as fetcher, self._runtime.article_pages() as pages:
+                self._fetcher, self._pages = fetcher, pages
                 rhythm = self._start_rhythm()
                 log.info(
                     "daemon started: %d feeds, %d rules, tick %.0fs",
@@ -216,7 +218,7 @@ class Daemon:
             started = time.monotonic()
             assert self._fetcher is not None, "cycles start only while the fetcher is open"
             try:
-                pipeline = runtime.pipeline(self._fetcher, self._executor, self._errors)
+                pipeline = runtime.pipeline(self._fetcher, self._executor, self._errors, self._pages)
                 reports = await pipeline.poll_feeds(runtime.worker_id, due_only=True, limit=MAX_FEEDS_PER_TICK)
             except Exception as exc:  # the heartbeat must survive a database hiccup (or a full disk)
                 self._errors.log(log, logging.ERROR, "poll cycle failed; retrying on the next tick", exc)

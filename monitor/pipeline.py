@@ -10,11 +10,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.fetch import Fetcher
+from monitor.fulltext import FullText
 from monitor.group_commit import GroupCommit
 from monitor.logs import RepeatedErrors
 from monitor.parse import FeedParseError
@@ -85,6 +86,7 @@ class Pipeline:
         clock: Callable[[], datetime],
         parse_executor: Executor | None = None,
         errors: RepeatedErrors | None = None,
+        fulltext: FullText | None = None,
     ) -> None:
         self._store = store
         self._fetcher = fetcher
@@ -93,6 +95,7 @@ class Pipeline:
         self._settings = settings
         self._clock = clock
         self._executor = parse_executor
+        self._fulltext = fulltext  # article pages for items the feed's text left undecided
         # the daemon passes its own, which outlives this cycle's pipeline
         self._errors = errors or RepeatedErrors()
         # Storing a fresh feed (story grouping, inserts) takes tens of ms of CPU and SQL; it runs
@@ -141,6 +144,9 @@ class Pipeline:
             message = str(exc).removeprefix("not a feed: ")
             return await self._off_loop(self._record_error, job, kind, message, result)
         prepared = await asyncio.to_thread(self._prepare, job, parsed)
+        if self._fulltext is not None:
+            found = await self._fulltext.enrich(job.name, job.tags, prepared.fresh, prepared.matches, prepared.rules)
+            prepared = replace(prepared, matches=found)
         return await self._off_loop(self._store_items, job, result, parsed, digest, prepared)
 
     async def _off_loop(self, call: Callable[..., FeedReport], *args: Any) -> FeedReport:

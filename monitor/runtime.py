@@ -9,8 +9,8 @@ import socket
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.alerts.channels import ChannelSet
@@ -18,6 +18,7 @@ from monitor.alerts.console import CONSOLE, ConsoleChannel
 from monitor.alerts.outbox import ChannelPlan, OutboxReport, Sender, deliver_pending
 from monitor.config import Settings
 from monitor.fetch import Fetcher
+from monitor.fulltext import ArticlePages, FeedPolicy, FullText
 from monitor.lists.refresh import ListOutcome, import_missing, refresh_due
 from monitor.logs import RepeatedErrors
 from monitor.pipeline import FeedReport, Pipeline, PipelineSettings
@@ -144,7 +145,13 @@ class Runtime:
         if self.channels is not None:
             self.channels.close(grace)
 
-    def pipeline(self, fetcher: Fetcher, executor: Executor | None, errors: RepeatedErrors | None = None) -> Pipeline:
+    def pipeline(
+        self,
+        fetcher: Fetcher,
+        executor: Executor | None,
+        errors: RepeatedErrors | None = None,
+        pages: ArticlePages | None = None,
+    ) -> Pipeline:
         settings = PipelineSettings(
             max_backoff_seconds=self.settings.max_backoff_seconds,
             max_retry_after_seconds=self.settings.max_retry_after_seconds,
@@ -155,12 +162,29 @@ class Runtime:
                 feed.name: feed.max_age_seconds for feed in self.settings.feeds if feed.max_age_seconds is not None
             },
         )
-        return Pipeline(self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors)
+        fulltext = self.fulltext(pages, executor) if pages is not None else None
+        return Pipeline(
+            self.store, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors, fulltext
+        )
 
-    async def cycle(self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool) -> CycleReport:
+    def fulltext(self, pages: ArticlePages, executor: Executor | None) -> FullText:
+        default_age = self.settings.max_age_seconds
+        policies = {
+            feed.name: FeedPolicy(feed.fulltext, timedelta(seconds=feed.max_age_seconds or default_age))
+            for feed in self.settings.feeds
+        }
+        return FullText(pages, policies, self.settings.fulltext_teaser_words, self.clock, executor)
+
+    def article_pages(self) -> ArticlePages:
+        """Article pages with the feeds' limits, except the size cap (``fulltext.max_bytes``)."""
+        return ArticlePages(replace(self.settings.fetch, max_bytes=self.settings.fulltext_max_bytes))
+
+    async def cycle(
+        self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool, pages: ArticlePages | None = None
+    ) -> CycleReport:
         for outcome in await self.refresh_lists():
             log.log(logging.WARNING if outcome.status == "error" else logging.INFO, "%s", outcome.summary())
-        reports = await self.pipeline(fetcher, executor).poll_feeds(
+        reports = await self.pipeline(fetcher, executor, pages=pages).poll_feeds(
             self.worker_id, due_only=due_only, limit=MAX_FEEDS_PER_TICK if due_only else 1_000_000
         )
         outbox = await self.deliver()

@@ -93,8 +93,8 @@ def once(
 
 async def _once(runtime: Runtime) -> CycleReport:
     with parse_pool() as executor:
-        async with Fetcher(runtime.settings.fetch) as fetcher:
-            return await runtime.cycle(fetcher, executor, due_only=False)
+        async with Fetcher(runtime.settings.fetch) as fetcher, runtime.article_pages() as pages:
+            return await runtime.cycle(fetcher, executor, due_only=False, pages=pages)
 
 
 @db_app.command("upgrade")

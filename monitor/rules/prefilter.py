@@ -167,17 +167,22 @@ class Prefilter:
                 self._automaton.add_word(" " + key[:-1], key)
             self._automaton.make_automaton()
 
-    def candidates(self, present: set[str], folded_texts: Iterable[str]) -> list[int]:
-        """Rule indexes (ascending) that may match. ``present``: the item's case-folded words
-        (prefix keys found are added to it); ``folded_texts``: each field's folded words
-        joined by single spaces."""
+    def anchored(self, present: set[str], folded_texts: Iterable[str]) -> set[int]:
+        """Rule indexes whose cheapest (rarest) requirement group is hit: a weaker condition
+        than ``candidates``, for texts too short to hit more (full text for teasers)."""
         if not present:
-            return []
+            return set()
         if self._automaton is not None:
             stream = " " + "  ".join(folded_texts) + " "
             present.update(map(_value, self._automaton.iter(stream)))
         first = self._first
-        reached_first: set[int] = set().union(*[first[key] for key in present & first.keys()])
+        return set().union(*[first[key] for key in present & first.keys()])
+
+    def candidates(self, present: set[str], folded_texts: Iterable[str]) -> list[int]:
+        """Rule indexes (ascending) that may match. ``present``: the item's case-folded words
+        (prefix keys found are added to it); ``folded_texts``: each field's folded words
+        joined by single spaces."""
+        reached_first = self.anchored(present, folded_texts)
         if not reached_first:
             return []
         second = self._second

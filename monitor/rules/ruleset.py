@@ -89,14 +89,36 @@ class RuleSet:
         item = ItemText(fields)
         return tuple(c.rule.id for c in self._decide(item, feed_name, feed_tags))
 
+    def prospects(
+        self,
+        fields: Mapping[str, str],
+        *,
+        feed_name: str | None = None,
+        feed_tags: Sequence[str] = (),
+        anchor_only: bool = False,
+    ) -> tuple[str, ...]:
+        """Ids of the enabled rules (feeds filter applied) that pass the prefilter on these
+        fields, whether or not they match: every requirement group it checks, or with
+        ``anchor_only`` just the rarest one. A rule that is no prospect cannot match unless
+        more text brings its words (full text is fetched for prospects only)."""
+        item = ItemText(fields)
+        texts = [f.folded_text for f in item.fields.values()]
+        if anchor_only:
+            found = sorted(self._prefilter.anchored(item.present, texts))
+        else:
+            found = self._prefilter.candidates(item.present, texts)
+        return tuple(self._active[i].rule.id for i in self._feed_allowed(found, feed_name, feed_tags))
+
+    def _feed_allowed(self, indexes: Sequence[int], feed_name: str | None, feed_tags: Sequence[str]) -> list[int]:
+        offered = {fold(name) for name in ([feed_name] if feed_name else []) + list(feed_tags)}
+        feeds = self._feeds
+        return [i for i in indexes if not feeds[i] or not feeds[i].isdisjoint(offered)]
+
     def _decide(self, item: ItemText, feed_name: str | None, feed_tags: Sequence[str]) -> list[CompiledRule]:
         texts = [f.folded_text for f in item.fields.values()]
-        offered = {fold(name) for name in ([feed_name] if feed_name else []) + list(feed_tags)}
         found = []
-        for index in self._prefilter.candidates(item.present, texts):
-            wanted = self._feeds[index]
-            if wanted and wanted.isdisjoint(offered):
-                continue
+        candidates = self._prefilter.candidates(item.present, texts)
+        for index in self._feed_allowed(candidates, feed_name, feed_tags):
             query, exclude = self._tests[index]
             if query(item) and not (exclude is not None and exclude(item)):
                 found.append(self._active[index])
