@@ -1,7 +1,7 @@
 """Main text of an article page with trafilatura, in a parse worker process.
 
 Pages are hostile input like feeds: the body is already capped by the fetcher, the element tree
-is capped here (``max_tree_size``: trafilatura gives up on bigger pages rather than walk them),
+is capped here (``MAX_TREE_SIZE``: trafilatura gives up on bigger pages rather than walk them),
 and the text is normalised and capped like a feed item's content. lxml's HTML parser does not
 expand entities declared in a page's DOCTYPE, so an entity bomb stays inert.
 """
@@ -11,10 +11,14 @@ from __future__ import annotations
 import logging
 
 import trafilatura
+from trafilatura.settings import use_config
 
 from monitor.normalize import MAX_CONTENT_CHARS, TextValue, clean_text
 
 MAX_TREE_ELEMENTS = 100_000  # a long news page has a few thousand
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_ELEMENTS))
+_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # its SIGALRM timer only works in a main thread
 # trafilatura logs every page it finds nothing in; the caller reports what matters.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
@@ -30,7 +34,7 @@ def extract_text(body: bytes, url: str) -> str:
             include_tables=False,
             include_images=False,
             include_links=False,
-            max_tree_size=MAX_TREE_ELEMENTS,
+            config=_CONFIG,
         )
     except (ValueError, TypeError, RecursionError, MemoryError):  # markup no parser wants
         return ""

@@ -5,7 +5,7 @@ Which items (per feed, ``fulltext:``):
 
 * ``candidates`` (the default): a new item that no rule matched, but that is a prospect of some
   rule: the item's words pass the rule's prefilter (every requirement group it checks), or, for
-  a teaser (summary shorter than ``teaser_words`` words), the rule's rarest requirement group.
+  a teaser (summary shorter than ``teaser_words`` words), hit any one of those groups.
   An item that is nobody's prospect costs no request: no rule could match it.
 * ``always``: every new item that no rule matched.
 * ``never``.
@@ -124,7 +124,7 @@ class FullText:
         if policy.mode is FullTextMode.ALWAYS:
             return True
         teaser = len(item.summary.split()) < self._teaser_words
-        prospects = rules.prospects(item.fields(), feed_name=feed_name, feed_tags=feed_tags, anchor_only=teaser)
+        prospects = rules.prospects(item.fields(), feed_name=feed_name, feed_tags=feed_tags, partial=teaser)
         return bool(prospects)
 
     async def _on_article(

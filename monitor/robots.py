@@ -8,6 +8,7 @@ site to crawl.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
@@ -26,14 +27,15 @@ class RobotsCache:
         self._fetcher = fetcher
         self._agent = user_agent
         self._sites: dict[str, tuple[float, RobotFileParser]] = {}
+        self._reading: dict[str, asyncio.Lock] = {}  # one read per site, however many pages wait
 
     async def allowed(self, url: str) -> bool:
         parts = urlsplit(url)
         site = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-        cached = self._sites.get(site)
-        if cached is None or cached[0] < time.monotonic():
-            cached = await self._read(site)
-            self._sites[site] = cached
+        async with self._reading.setdefault(site, asyncio.Lock()):
+            cached = self._sites.get(site)
+            if cached is None or cached[0] < time.monotonic():
+                cached = self._sites[site] = await self._read(site)
         return cached[1].can_fetch(self._agent, url)
 
     async def _read(self, site: str) -> tuple[float, RobotFileParser]:

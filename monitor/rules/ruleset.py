@@ -95,16 +95,16 @@ class RuleSet:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
-        anchor_only: bool = False,
+        partial: bool = False,
     ) -> tuple[str, ...]:
         """Ids of the enabled rules (feeds filter applied) that pass the prefilter on these
         fields, whether or not they match: every requirement group it checks, or with
-        ``anchor_only`` just the rarest one. A rule that is no prospect cannot match unless
-        more text brings its words (full text is fetched for prospects only)."""
+        ``partial`` any one of them. A rule that is no prospect cannot match unless more text
+        brings its words (full text is fetched for prospects only)."""
         item = ItemText(fields)
         texts = [f.folded_text for f in item.fields.values()]
-        if anchor_only:
-            found = sorted(self._prefilter.anchored(item.present, texts))
+        if partial:
+            found = sorted(self._prefilter.touched(item.present, texts))
         else:
             found = self._prefilter.candidates(item.present, texts)
         return tuple(self._active[i].rule.id for i in self._feed_allowed(found, feed_name, feed_tags))
