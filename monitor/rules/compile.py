@@ -74,8 +74,9 @@ def _with_lists(
     references that cannot be resolved become messages, reported where they are written."""
     merged = dict(aliases)
     problems: dict[str, str] = {}
+    built: dict[str, Literal | None] = {}  # one literal per name, whichever references use it
     for ref in _list_refs(files):
-        found = expand(ref, lists)
+        found = expand(ref, lists, built)
         if isinstance(found, str):
             problems[ref] = found
         else:

@@ -19,10 +19,8 @@ from typing import assert_never
 
 from monitor.rules.evaluate import ItemText, WordSpan
 from monitor.rules.lexer import LIST_REF_RE as REF_RE
-from monitor.rules.lexer import QuerySyntaxError
-from monitor.rules.parser import make_literal
-from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, Literal, Near, Node, Not, Or, TermIndex
-from monitor.rules.text import fold
+from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, Literal, Near, Node, Not, Or, TermIndex, WordPattern
+from monitor.rules.text import fold, words
 from monitor.types import EntityRef
 
 LIST_PREFIX = "list:"
@@ -77,8 +75,9 @@ def list_refs(node: Node) -> Iterator[str]:
         assert_never(node)
 
 
-def expand(ref: str, lists: Mapping[str, WatchList]) -> Node | str:
-    """The OR a reference stands for, or why it cannot be resolved (an error message)."""
+def expand(ref: str, lists: Mapping[str, WatchList], built: dict[str, Literal | None] | None = None) -> Node | str:
+    """The OR a reference stands for, or why it cannot be resolved (an error message).
+    ``built``: literals already made for other references to the list, by text."""
     parsed = parse_ref(ref)
     if parsed is None:
         return f'invalid list reference "@{ref}" (write @list:NAME or @list:NAME[Schema])'
@@ -93,7 +92,7 @@ def expand(ref: str, lists: Mapping[str, WatchList]) -> Node | str:
         if not entries:
             found = ", ".join(sorted({e.schema for e in watch.entries})) or "none"
             return f"list {name} has no {schema} entries (its schemata: {found})"
-    node = entries_node(name, entries)
+    node = entries_node(name, entries, {} if built is None else built)
     return node if node is not None else f"list {name} has no name long enough to match"
 
 
@@ -102,14 +101,14 @@ def _has_schema(entry: ListEntry, schema: str) -> bool:
     return any(s.lower() == wanted for s in entry.schemata)
 
 
-def entries_node(list_name: str, entries: tuple[ListEntry, ...]) -> Or | None:
+def entries_node(list_name: str, entries: tuple[ListEntry, ...], built: dict[str, Literal | None]) -> Or | None:
     """One literal per distinct name or identifier spelling of each entry, with its index."""
     children: list[Node] = []
     owners: list[EntityRef | None] = []
     for entry in entries:
         owner = EntityRef(list_name, entry.entry_id, entry.caption, entry.schema)
         for text in dict.fromkeys(terms(entry)):
-            literal = _literal(text)
+            literal = built[text] if text in built else built.setdefault(text, _literal(text))
             if literal is not None:
                 children.append(literal)
                 owners.append(owner)
@@ -145,14 +144,13 @@ def strip_marks(text: str) -> str:
 
 
 def _literal(text: str) -> Literal | None:
-    """A name as a case-insensitive literal; '*' is data here, not a wildcard."""
-    cleaned = text.replace("*", " ").strip()
-    if sum(ch.isalnum() for ch in cleaned) < MIN_NAME_CHARS:
+    """A name as a case-insensitive literal of its words (what make_literal builds for the same
+    text, without its wildcard and error handling: '*' in a name is data, and a list of 50,000
+    names must compile in a few seconds)."""
+    found = words(text)
+    if sum(map(len, found)) < MIN_NAME_CHARS:
         return None
-    try:
-        return make_literal(cleaned, 0, case_sensitive=False, quoted=False)
-    except QuerySyntaxError:  # no letters or digits at all
-        return None
+    return Literal(tuple(WordPattern(fold(word)) for word in found), False, text, 0)
 
 
 def index_of(children: list[Node], owners: list[EntityRef | None]) -> TermIndex:
