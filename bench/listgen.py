@@ -10,12 +10,21 @@ from monitor.rules.lists import ListEntry, WatchList
 
 # Given names and corporate words that also occur in news text, so that the list's index is
 # reached as often as a real list's would be (Kim, Ali, Trading, Shipping …).
-GIVEN = ("Ali Mohammad Ahmad Hassan Kim Li Wang Zhang Pak Ri Choe Ivan Sergei Dmitry Oleg Igor Reza Hossein "
-         "Abdul Omar Yusuf Juan Carlos Jose Maria Anna Olga Elena Chen Liu Jang Han").split()  # fmt: skip
-CORPORATE = ("Trading Shipping International Group Holdings Maritime Petroleum Energy Logistics Industrial "
-             "General Technology Import Export Investment Development Commercial Marine Oil Gas").split()  # fmt: skip
+GIVEN = (
+    "Ali", "Mohammad", "Ahmad", "Hassan", "Kim", "Li", "Wang", "Zhang", "Pak", "Ri", "Choe", "Ivan", "Sergei",
+    "Dmitry", "Oleg", "Igor", "Reza", "Hossein", "Abdul", "Omar", "Yusuf", "Juan", "Carlos", "Jose", "Maria",
+    "Anna", "Olga", "Elena", "Chen", "Liu", "Jang", "Han",
+)
+CORPORATE = (
+    "Trading", "Shipping", "International", "Group", "Holdings", "Maritime", "Petroleum", "Energy",
+    "Logistics", "Industrial", "General", "Technology", "Import", "Export", "Investment", "Development",
+    "Commercial", "Marine", "Oil", "Gas",
+)
 SUFFIXES = ("LLC", "Ltd", "Co", "FZE", "JSC", "Corporation", "Company", "GmbH")
-SYLLABLES = "ka ri mo sun tal vek dra zor pil nax qua tem bor lin sha kur dov yel mar tis gan hul fen ro".split()
+SYLLABLES = (
+    "ka", "ri", "mo", "sun", "tal", "vek", "dra", "zor", "pil", "nax", "qua", "tem", "bor", "lin", "sha",
+    "kur", "dov", "yel", "mar", "tis", "gan", "hul", "fen", "ro",
+)
 
 
 def word(rng: random.Random, parts: int) -> str:

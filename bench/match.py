@@ -280,8 +280,9 @@ LIST_RULES = """rules:
 """
 
 
-def run_list(items: Sequence[Item], repeats: int, sample: int = 300) -> None:
-    """The shipped pack alone, then with two rules on a 50,000-entry list."""
+def run_list(items: Sequence[Item], repeats: int, sample: int = 20) -> None:
+    """The shipped pack alone, then with two rules on a 50,000-entry list. The naive matcher
+    tries all 284,272 literals on every item (about a second each), so it checks a sample."""
     pack = [parse_rule_text(p.read_text(encoding="utf-8"), str(p)) for p in sorted((REPO / "rules").glob("*.yaml"))]
     started = time.perf_counter()
     watch = synthetic_list()
@@ -299,10 +300,12 @@ def run_list(items: Sequence[Item], repeats: int, sample: int = 300) -> None:
     naive = NaiveRules(with_list)
     _, base = run_baseline(naive, [items[i] for i in checked])
     mismatches = [i for i, r in zip(checked, base, strict=True) if results[i] != r]
-    print(f"naive check on {len(checked)} items ({len(matched[: sample // 2])} with list hits): mismatches {len(mismatches)}")
-    print(f"| rules | items | items/s | vs pack alone |\n|---|---:|---:|---:|\n| pack | {len(items):,} | "
-          f"{rates['pack']:,.0f} | 1.00× |\n| pack + 50,000-entry list | {len(items):,} | {rates['pack + list']:,.0f} | "
-          f"{rates['pack'] / rates['pack + list']:.2f}× slower |")
+    with_hits = len(matched[: sample // 2])
+    print(f"naive check on {len(checked)} items ({with_hits} with list hits): mismatches {len(mismatches)}")
+    slower = rates["pack"] / rates["pack + list"]
+    print("| rules | items | items/s | vs pack alone |\n|---|---:|---:|---:|")
+    print(f"| pack | {len(items):,} | {rates['pack']:,.0f} | 1.00× |")
+    print(f"| pack + 50,000-entry list | {len(items):,} | {rates['pack + list']:,.0f} | {slower:.2f}× the time |")
 
 
 if __name__ == "__main__":
