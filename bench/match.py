@@ -6,7 +6,11 @@ vocabulary of those texts (words, real bigrams as phrases, prefixes, =Case, NEAR
 aliases, NOT, field scopes, excludes), checks that the engine returns exactly what the naive
 matcher returns (rule ids and spans) on every checked item, and prints a table.
 
-Run: ``.venv/bin/python bench/match.py [--quick] [--full-check]``
+A last run matches the shipped pack plus two rules on a synthetic 50,000-entry list
+(bench/listgen.py: ``@list:bench`` and ``@list:bench[Vessel] AND @vessels``) and checks it against
+the naive matcher on a sample of items.
+
+Run: ``.venv/bin/python bench/match.py [--quick] [--full-check] [--list-only]``
   --quick       fewer items (a quick smoke run)
   --full-check  run the (slow) baseline on every item at every size; by default it runs on
                 every item at 100 and 1,000 rules and on every 10th item at 10,000 rules
@@ -30,7 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / ".." / "shared" / "corpus"
 sys.path.insert(0, str(REPO))
 
-from monitor.rules import RuleSet, compile_text  # noqa: E402
+from listgen import synthetic_list  # noqa: E402
+
+from monitor.rules import RuleSet, compile_rules, compile_text, parse_rule_text  # noqa: E402
 from monitor.rules.naive import NaiveRules  # noqa: E402
 
 Item = dict[str, str]
@@ -193,6 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--full-check", action="store_true")
+    parser.add_argument("--list-only", action="store_true", help="only the 50,000-name list run")
     args = parser.parse_args()
     sources = load_items()
     if args.quick:
@@ -202,6 +209,9 @@ def main() -> None:
     vocab = Vocabulary(items)
     generator = RuleGenerator(vocab, items, SEED)
     print(f"vocabulary: {len(vocab.words):,} words, {len(vocab.bigrams):,} bigrams; {len(generator.aliases)} aliases")
+    if args.list_only:
+        run_list(items, repeats=1 if args.quick else 3)
+        return
     rows, engine_100, decide_100 = [], 0.0, 0.0
     for count in RULE_COUNTS:
         rng_state = generator.rng.getstate()
@@ -259,6 +269,43 @@ def main() -> None:
             f"{ratio:.2f}× | {per_item:.3f} | {decide:,.0f} | {decide_ratio:.2f}× |"
         )
     print("\n(decide-only = RuleSet.match_ids: prefilter + evaluation, no evidence/snippets)")
+    run_list(items, repeats=1 if args.quick else 3)
+
+
+LIST_RULES = """rules:
+  - id: bench-list
+    query: '@list:bench'
+  - id: bench-vessels
+    query: '@list:bench[Vessel] AND @vessels'
+"""
+
+
+def run_list(items: Sequence[Item], repeats: int, sample: int = 20) -> None:
+    """The shipped pack alone, then with two rules on a 50,000-entry list. The naive matcher
+    tries all 284,272 literals on every item (about a second each), so it checks a sample."""
+    pack = [parse_rule_text(p.read_text(encoding="utf-8"), str(p)) for p in sorted((REPO / "rules").glob("*.yaml"))]
+    started = time.perf_counter()
+    watch = synthetic_list()
+    names = sum(len(e.names) for e in watch.entries)
+    with_list = compile_rules([*pack, parse_rule_text(LIST_RULES, "list.yaml")], {"bench": watch})
+    print(f"\nlist: {len(watch.entries):,} entries, {names:,} names; compile {time.perf_counter() - started:.2f}s")
+    rates = {}
+    for label, ruleset in (("pack", compile_rules(pack)), ("pack + list", with_list)):
+        seconds, results = run_engine(ruleset, items, repeats)
+        rates[label] = len(items) / seconds
+        hits = sum(1 for r in results for rule_id, _ in r if rule_id.startswith("bench"))
+        print(f"{label:>12}: {rates[label]:,.0f} items/s, {seconds:.2f}s for {len(items):,} items, list hits {hits:,}")
+    matched = [i for i, r in enumerate(results) if any(rule_id.startswith("bench") for rule_id, _ in r)]
+    checked = sorted(set(matched[: sample // 2]) | set(range(0, len(items), max(len(items) // (sample // 2), 1))))
+    naive = NaiveRules(with_list)
+    _, base = run_baseline(naive, [items[i] for i in checked])
+    mismatches = [i for i, r in zip(checked, base, strict=True) if results[i] != r]
+    with_hits = len(matched[: sample // 2])
+    print(f"naive check on {len(checked)} items ({with_hits} with list hits): mismatches {len(mismatches)}")
+    slower = rates["pack"] / rates["pack + list"]
+    print("| rules | items | items/s | vs pack alone |\n|---|---:|---:|---:|")
+    print(f"| pack | {len(items):,} | {rates['pack']:,.0f} | 1.00× |")
+    print(f"| pack + 50,000-entry list | {len(items):,} | {rates['pack + list']:,.0f} | {slower:.2f}× the time |")
 
 
 if __name__ == "__main__":

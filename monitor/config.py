@@ -32,7 +32,7 @@ from monitor.policies import DAY, AlertPolicy, HealthPolicy, RetentionPolicy
 from monitor.redact import redact_url
 from monitor.schedule import parse_digest_schedule
 from monitor.secret_refs import SecretSource, referenced, substitute
-from monitor.types import ChannelSpec, FeedSpec, Severity, UpdateKind
+from monitor.types import ChannelSpec, FeedSpec, FullTextMode, ListSpec, Severity, UpdateKind
 from monitor.web.settings import WebConfig, WebSettings
 from monitor.yamlsource import YamlSourceError, load_yaml
 
@@ -79,6 +79,7 @@ class _Feed(_Strict):
     interval: Duration | None = None
     tags: list[str] = Field(default_factory=list)
     max_age: Duration | None = None
+    fulltext: FullTextMode | None = None  # None: the `fulltext.default`
 
     @field_validator("url")
     @classmethod
@@ -128,6 +129,20 @@ class _Fetch(_Strict):
     user_agent: str | None = None
 
 
+class _List(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]*$", max_length=100)
+    source: str  # http(s) URL or file path
+    format: Literal["ftm", "un", "ofac"] | None = None
+    refresh: Duration = Field(86_400, ge=60)
+    max_bytes: Size = 200_000_000
+
+
+class _FullText(_Strict):
+    default: FullTextMode = FullTextMode.CANDIDATES
+    teaser_words: int = Field(30, ge=0, le=1_000)  # summaries shorter than this are teasers
+    max_bytes: Size = 5_000_000  # per article page, after decompression
+
+
 class _Alerts(_Strict):
     max_attempts: int = Field(8, ge=1, le=100)
     retry_base: Duration = 60
@@ -163,6 +178,8 @@ class _Config(_Strict):
     retention: _Retention = Field(default_factory=lambda: _Retention())
     log_format: Literal["text", "json"] = "text"
     web: WebConfig | None = None
+    lists: list[_List] = Field(default_factory=list)
+    fulltext: _FullText = Field(default_factory=lambda: _FullText())
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +203,9 @@ class Settings:
     retention: RetentionPolicy
     log_format: str
     web: WebSettings | None = None  # the console (monitor.web); None when `web:` is absent
+    lists: tuple[ListSpec, ...] = ()
+    fulltext_teaser_words: int = 30
+    fulltext_max_bytes: int = 5_000_000
 
 
 UNSET_PLACEHOLDER = "unset"  # stands in for a secret that is not set, where a command tolerates it
@@ -240,6 +260,7 @@ def _settings(
     problems: list[str] = []
     feeds = _feeds(model, path, line_of, problems)
     channels = _channels(model, path, line_of, problems, model.web.base_url if model.web else "")
+    lists = _lists(model, path, line_of, problems)
     database_url = environ.get("MONITOR_DATABASE_URL") or model.database
     database_problem = _database_problem(database_url)
     if database_problem is not None:
@@ -283,7 +304,21 @@ def _settings(
         retention=RetentionPolicy(model.retention.items, model.retention.hits, model.retention.deliveries),
         log_format=model.log_format,
         web=model.web.settings() if model.web is not None else None,
+        lists=lists,
+        fulltext_teaser_words=model.fulltext.teaser_words,
+        fulltext_max_bytes=model.fulltext.max_bytes,
     )
+
+
+def _lists(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tuple[ListSpec, ...]:
+    specs: dict[str, ListSpec] = {}
+    for index, entry in enumerate(model.lists):
+        if entry.name in specs:
+            line = line_of(("lists", index, "name"))
+            problems.append(f"{path}:{line}: lists.{index}.name: duplicate list name {entry.name!r}")
+            continue
+        specs[entry.name] = ListSpec(entry.name, entry.source, entry.format, entry.refresh, entry.max_bytes)
+    return tuple(specs.values())
 
 
 def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tuple[FeedSpec, ...]:
@@ -322,6 +357,7 @@ def _feeds(model: _Config, path: Path, line_of: Any, problems: list[str]) -> tup
                 tuple(feed.tags),
                 feed.max_age,
                 named=feed.name is not None,
+                fulltext=feed.fulltext or model.fulltext.default,
             )
         )
     return tuple(feeds)

@@ -22,6 +22,7 @@ from monitor.alerts.outbox import OutboxReport, Sender
 from monitor.clock import CLOCK_STEP_TOLERANCE_SECONDS, ClockWatch, run_every
 from monitor.feedhealth import FeedHealthWatch
 from monitor.fetch import Fetcher
+from monitor.fulltext import ArticlePages
 from monitor.logs import RepeatedErrors
 from monitor.metrics import Metrics, MetricsServer
 from monitor.observe import HealthCheck, record_deliveries, record_polls
@@ -39,6 +40,7 @@ SEND_GRACE_SECONDS = 5.0
 # sends the notice. The same error again after this long is news and is sent again.
 NOTICE_QUIET_SECONDS = 600.0
 GAUGE_REFRESH_SECONDS = 15.0  # how often the outbox backlog and overdue feeds are re-read
+LIST_CHECK_SECONDS = 60.0  # how often due entity lists are refreshed and new versions looked for
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -81,6 +83,7 @@ class Daemon:
         self._busy = asyncio.Lock()
         self._stop = asyncio.Event()
         self._fetcher: Fetcher | None = None
+        self._pages: ArticlePages | None = None
         self._executor = parse_pool()
         self._last_rule_error: str | None = None
         self._drains: dict[str, asyncio.Task[OutboxReport]] = {}
@@ -108,8 +111,8 @@ class Daemon:
             if self._metrics_server is not None:  # inside the try: a taken port still shuts the pool
                 self._metrics_server.start()
                 log.info("metrics and health on port %d", self._metrics_server.port)
-            async with Fetcher(settings.fetch) as fetcher:
-                self._fetcher = fetcher
+            async with Fetcher(settings.fetch) as fetcher, self._runtime.article_pages() as pages:
+                self._fetcher, self._pages = fetcher, pages
                 rhythm = self._start_rhythm()
                 log.info(
                     "daemon started: %d feeds, %d rules, tick %.0fs",
@@ -144,6 +147,7 @@ class Daemon:
             asyncio.create_task(
                 run_every(PRUNE_EVERY_SECONDS, self._prune, self._stop, first_delay=settings.tick_seconds)
             ),
+            asyncio.create_task(run_every(LIST_CHECK_SECONDS, self.check_lists, self._stop)),
         ]
 
     async def _wind_down(self) -> None:
@@ -213,7 +217,7 @@ class Daemon:
             started = time.monotonic()
             assert self._fetcher is not None, "cycles start only while the fetcher is open"
             try:
-                pipeline = runtime.pipeline(self._fetcher, self._executor, self._errors)
+                pipeline = runtime.pipeline(self._fetcher, self._executor, self._errors, self._pages)
                 reports = await pipeline.poll_feeds(runtime.worker_id, due_only=True, limit=MAX_FEEDS_PER_TICK)
             except Exception as exc:  # the heartbeat must survive a database hiccup (or a full disk)
                 self._errors.log(log, logging.ERROR, "poll cycle failed; retrying on the next tick", exc)
@@ -239,6 +243,22 @@ class Daemon:
             await self._pruner.run(self._stop)
         except Exception as exc:  # the next pass, an hour later, picks up where this one stopped
             self._errors.log(log, logging.WARNING, "deleting old rows failed; trying again in an hour", exc)
+
+    async def check_lists(self) -> None:
+        """Refresh due entity lists. A failed refresh keeps the last good list; the first
+        failure of a run is reported once to the admin channels (whichever worker saw it)."""
+        if self._stop.is_set():
+            return
+        try:
+            outcomes = await self._runtime.refresh_lists()
+        except Exception as exc:  # a database hiccup: the next check tries again
+            self._errors.log(log, logging.WARNING, "entity list check failed", exc)
+            return
+        for outcome in outcomes:
+            log.log(logging.WARNING if outcome.status == "error" else logging.INFO, "%s", outcome.summary())
+            if outcome.notify:
+                body = f"{outcome.error}\nThe last good version of list {outcome.name} stays in force."
+                await self._notice_once(f"[monitor] list {outcome.name}: refresh failed", body)
 
     async def _start_drains(self) -> None:
         """One drain task per channel at a time; a slow or throttled channel delays only itself."""

@@ -49,6 +49,7 @@ class FetchSettings:
     max_bytes: int = 10 * 1024 * 1024  # decoded (decompressed) body bytes
     concurrency: int = 16
     proxy: str | None = None  # explicit, because the client ignores proxy environment variables
+    accept: str = ACCEPT  # feeds; article pages ask for HTML (monitor.fulltext)
     # values of the ${NAME} references in feed URLs, substituted only into the request itself
     url_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -89,7 +90,7 @@ class Fetcher:
             httpx.AsyncClient,
             headers={
                 "User-Agent": settings.user_agent,
-                "Accept": ACCEPT,
+                "Accept": settings.accept,
                 "Accept-Encoding": "gzip, deflate",  # what _BoundedDecoder can decode
             },
             timeout=httpx.Timeout(

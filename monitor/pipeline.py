@@ -9,11 +9,12 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.fetch import Fetcher
+from monitor.fulltext import FullText
 from monitor.group_commit import GroupCommit
 from monitor.logs import RepeatedErrors
 from monitor.parse import FeedParseError
@@ -81,6 +82,7 @@ class Pipeline:
         clock: Callable[[], datetime],
         parse_executor: Executor | None = None,
         errors: RepeatedErrors | None = None,
+        fulltext: FullText | None = None,
     ) -> None:
         self._db = db
         self._store = db.store  # for the steps that already run in a worker thread
@@ -90,6 +92,7 @@ class Pipeline:
         self._settings = settings
         self._clock = clock
         self._executor = parse_executor
+        self._fulltext = fulltext  # article pages for items the feed's text left undecided
         # the daemon passes its own, which outlives this cycle's pipeline
         self._errors = errors or RepeatedErrors()
         # Fetched bodies may pile up behind the store (a first poll of many feeds); parsed ones
@@ -136,6 +139,9 @@ class Pipeline:
             message = str(exc).removeprefix("not a feed: ")
             return await self._off_loop(self._record_error, job, kind, message, result)
         prepared = await asyncio.to_thread(self._prepare, job, parsed)
+        if self._fulltext is not None:
+            found = await self._fulltext.enrich(job.name, job.tags, prepared.fresh, prepared.matches, prepared.rules)
+            prepared = replace(prepared, matches=found)
         return await self._off_loop(self._store_items, job, result, parsed, digest, prepared)
 
     async def _off_loop(self, call: Callable[..., FeedReport], *args: Any) -> FeedReport:

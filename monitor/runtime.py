@@ -11,8 +11,8 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.alerts.channels import ChannelSet
@@ -20,11 +20,13 @@ from monitor.alerts.console import CONSOLE, ConsoleChannel
 from monitor.alerts.outbox import ChannelPlan, Outbox, OutboxReport, Sender
 from monitor.config import Settings
 from monitor.fetch import Fetcher
+from monitor.fulltext import ArticlePages, FeedPolicy, FullText
+from monitor.lists.refresh import ListOutcome, import_missing, refresh_due
 from monitor.logs import RepeatedErrors
 from monitor.pipeline import FeedReport, Pipeline, PipelineSettings
 from monitor.rules import LoadedRules, RuleLoadError, RuleSet, read_rules
 from monitor.rules.consistency import ConfiguredNames, check_rules
-from monitor.rules.loader import load_failure, unexpected_failure
+from monitor.rules.loader import ListProvider, load_failure, unexpected_failure
 from monitor.schedule import parse_digest_schedule
 from monitor.store import AsyncStore, Store
 from monitor.types import ChannelSpec
@@ -43,7 +45,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def start_loading(paths: Sequence[Path]) -> Future[LoadedRules]:
+def start_loading(paths: Sequence[Path], lists: ListProvider | None = None) -> Future[LoadedRules]:
     """read_rules in a daemon thread of its own. Python cannot stop a thread, so a caller that
     stops waiting abandons the load: it runs on in the background, its result dropped, and
     cannot keep the process from exiting. The limits in docs/operations.md keep every load far
@@ -53,7 +55,7 @@ def start_loading(paths: Sequence[Path]) -> Future[LoadedRules]:
 
     def load() -> None:
         try:
-            outcome.set_result(read_rules(paths))
+            outcome.set_result(read_rules(paths, lists))
         except BaseException as exc:  # whatever it is, the waiting caller gets it
             outcome.set_exception(exc)
 
@@ -61,19 +63,19 @@ def start_loading(paths: Sequence[Path]) -> Future[LoadedRules]:
     return outcome
 
 
-def load_within(paths: Sequence[Path], deadline: float) -> LoadedRules:
+def load_within(paths: Sequence[Path], deadline: float, lists: ListProvider | None = None) -> LoadedRules:
     """The rules, or RuleLoadError, within ``deadline`` seconds."""
     try:
-        return start_loading(paths).result(timeout=deadline)
+        return start_loading(paths, lists).result(timeout=deadline)
     except TimeoutError:
         raise too_slow(paths, deadline) from None
 
 
-async def load_off_loop(paths: Sequence[Path], deadline: float) -> LoadedRules:
+async def load_off_loop(paths: Sequence[Path], deadline: float, lists: ListProvider | None = None) -> LoadedRules:
     """load_within for a coroutine: the event loop goes on, and no thread of its executor is
     held (asyncio.run waits for those at exit, so a slow load would delay shutdown)."""
     try:
-        return await asyncio.wait_for(asyncio.wrap_future(start_loading(paths)), deadline)
+        return await asyncio.wait_for(asyncio.wrap_future(start_loading(paths, lists)), deadline)
     except TimeoutError:
         raise too_slow(paths, deadline) from None
 
@@ -84,19 +86,28 @@ def too_slow(paths: Sequence[Path], deadline: float) -> RuleLoadError:
 
 class RulesHolder:
     """The rules in force. Loads run in a thread of their own with a deadline; a failed reload,
-    whatever the failure, keeps the last good set running and is returned for reporting."""
+    whatever the failure, keeps the last good set running and is returned for reporting.
+    ``lists`` supplies the entity lists the rules name (``@list:NAME``), read at every load."""
 
-    def __init__(self, paths: Sequence[Path], *, deadline: float = RULE_LOAD_DEADLINE_SECONDS) -> None:
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        deadline: float = RULE_LOAD_DEADLINE_SECONDS,
+        lists: ListProvider | None = None,
+    ) -> None:
         self._paths = tuple(paths)
         self._deadline = deadline
-        self._current = self._accept(load_within(self._paths, deadline))
+        self._lists = lists
+        self.list_versions: Mapping[str, str] = {}  # the lists compiled into the rules in force
+        self._current = self._accept(load_within(self._paths, deadline, lists))
 
     def get(self) -> RuleSet:
         return self._current
 
     async def reload(self) -> RuleLoadError | None:
         try:
-            loaded = await load_off_loop(self._paths, self._deadline)
+            loaded = await load_off_loop(self._paths, self._deadline, self._lists)
         except RuleLoadError as exc:
             if exc.__cause__ is not None:
                 log.error("unexpected error while loading rules", exc_info=exc.__cause__)
@@ -107,10 +118,10 @@ class RulesHolder:
         self._current = self._accept(loaded)
         return None
 
-    @staticmethod
-    def _accept(loaded: LoadedRules) -> RuleSet:
+    def _accept(self, loaded: LoadedRules) -> RuleSet:
         for warning in loaded.skipped:
             log.warning("rule files: %s", warning)
+        self.list_versions = loaded.list_versions
         return loaded.rules
 
 
@@ -141,7 +152,13 @@ class Runtime:
         if self.channels is not None:
             self.channels.close(grace)
 
-    def pipeline(self, fetcher: Fetcher, executor: Executor | None, errors: RepeatedErrors | None = None) -> Pipeline:
+    def pipeline(
+        self,
+        fetcher: Fetcher,
+        executor: Executor | None,
+        errors: RepeatedErrors | None = None,
+        pages: ArticlePages | None = None,
+    ) -> Pipeline:
         settings = PipelineSettings(
             max_backoff_seconds=self.settings.max_backoff_seconds,
             max_retry_after_seconds=self.settings.max_retry_after_seconds,
@@ -152,14 +169,50 @@ class Runtime:
                 feed.name: feed.max_age_seconds for feed in self.settings.feeds if feed.max_age_seconds is not None
             },
         )
-        return Pipeline(self.db, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors)
+        fulltext = self.fulltext(pages, executor) if pages is not None else None
+        return Pipeline(
+            self.db, fetcher, self.rules.get, self.routing, settings, self.clock, executor, errors, fulltext
+        )
 
-    async def cycle(self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool) -> CycleReport:
-        reports = await self.pipeline(fetcher, executor).poll_feeds(
+    def fulltext(self, pages: ArticlePages, executor: Executor | None) -> FullText:
+        default_age = self.settings.max_age_seconds
+        policies = {
+            feed.name: FeedPolicy(feed.fulltext, timedelta(seconds=feed.max_age_seconds or default_age))
+            for feed in self.settings.feeds
+        }
+        return FullText(pages, policies, self.settings.fulltext_teaser_words, self.clock, executor)
+
+    def article_pages(self) -> ArticlePages:
+        """Article pages with the feeds' limits, except the size cap (``fulltext.max_bytes``)."""
+        return ArticlePages(replace(self.settings.fetch, max_bytes=self.settings.fulltext_max_bytes))
+
+    async def cycle(
+        self, fetcher: Fetcher, executor: Executor | None, *, due_only: bool, pages: ArticlePages | None = None
+    ) -> CycleReport:
+        for outcome in await self.refresh_lists():
+            log.log(logging.WARNING if outcome.status == "error" else logging.INFO, "%s", outcome.summary())
+        reports = await self.pipeline(fetcher, executor, pages=pages).poll_feeds(
             self.worker_id, due_only=due_only, limit=MAX_FEEDS_PER_TICK if due_only else 1_000_000
         )
         outbox = await self.deliver()
         return CycleReport(tuple(reports), outbox)
+
+    async def refresh_lists(self) -> list[ListOutcome]:
+        """Check the configured lists that are due; reload the rules when a list they use has
+        a new version (read here, by another worker or by `monitor lists import`)."""
+        outcomes = await refresh_due(self.store, self.settings.lists, self.settings.fetch, self.clock(), self.worker_id)
+        changed: bool = await asyncio.to_thread(self._lists_changed)
+        if changed:
+            error = await self.rules.reload()
+            if error is not None:
+                log.error("rules not reloaded after a list changed; keeping the last good rules:\n%s", error)
+        return outcomes
+
+    def _lists_changed(self) -> bool:
+        if not self.rules.list_versions:
+            return False
+        stored = self.store.list_versions()
+        return any(stored.get(name) != version for name, version in self.rules.list_versions.items())
 
     async def deliver(self) -> OutboxReport:
         return await self.outbox().deliver(self.senders)
@@ -176,18 +229,24 @@ class Runtime:
 
 
 def open_runtime(settings: Settings, *, exclusive: bool) -> Runtime:
-    """Load rules first (cheap, and a broken rule file should not touch the database)."""
+    """The store first: rules may name entity lists (``@list:``), which live in it."""
     # Matching and story grouping run in worker threads, holding the GIL for up to the switch
     # interval at a time; at Python's default 5 ms, a loop step that waits for the GIL a few
     # times (a connect, a read) took 0.1-0.2 s during a first poll. 1 ms keeps the loop live.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    rules = RulesHolder(settings.rule_paths)
-    consistency = check_rules(rules.get().rules, configured_names(settings), utc_now().date())
-    if consistency.errors:
-        raise RuleLoadError(consistency.errors)
+    store = Store.open(settings.database_url, migrate=True, exclusive=exclusive)
+    try:
+        for outcome in import_missing(store, settings.lists, settings.fetch, utc_now()):
+            log.log(logging.WARNING if outcome.status == "error" else logging.INFO, "%s", outcome.summary())
+        rules = RulesHolder(settings.rule_paths, lists=store.load_lists)
+        consistency = check_rules(rules.get().rules, configured_names(settings), utc_now().date())
+        if consistency.errors:
+            raise RuleLoadError(consistency.errors)
+    except BaseException:
+        store.close()
+        raise
     for warning in consistency.warnings:
         log.warning("%s", warning)
-    store = Store.open(settings.database_url, migrate=True, exclusive=exclusive)
     store.sync_feeds(settings.feeds, utc_now())
     channels = ChannelSet(settings.channels, settings.channel_min_intervals) if settings.channels else None
     senders, routing = build_senders(channels)

@@ -39,6 +39,14 @@ class FetchErrorKind(StrEnum):
     PROTOCOL = "protocol"
 
 
+class FullTextMode(StrEnum):
+    """When a feed's article pages are fetched to match rules on their text (monitor.fulltext)."""
+
+    CANDIDATES = "candidates"  # items that some rule could still match with the body
+    ALWAYS = "always"  # every new item that no rule matched on the feed's text
+    NEVER = "never"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
     """One configured feed, as the pipeline needs it."""
@@ -49,6 +57,18 @@ class FeedSpec:
     tags: tuple[str, ...] = ()
     max_age_seconds: float | None = None  # items published earlier raise no alert; None: the default
     named: bool = True  # False: `name` is the host-derived default, shown by the feed's title once fetched
+    fulltext: FullTextMode = FullTextMode.CANDIDATES
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """One configured entity list (``lists:``), refreshed on a schedule (monitor.lists.refresh)."""
+
+    name: str
+    source: str  # an http(s) URL or a file path
+    format: str | None = None  # ftm | un | ofac; None: detected from the content
+    refresh_seconds: float = 86_400.0
+    max_bytes: int = 200_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +200,28 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityRef:
+    """An entry of an imported entity list (sanctions list) whose name or identifier matched."""
+
+    list_name: str
+    entry_id: str
+    name: str  # the entry's main name (caption)
+    schema: str  # FollowTheMoney schema: Person, Organization, Vessel, …
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """The article page a match was made on (full text for candidates): ``content`` spans and
+    the snippet of such a match point into ``text``."""
+
+    url: str  # the item's link, as fetched
+    final_url: str  # after redirects
+    fetched_at: datetime
+    sha256: str  # of ``text`` (UTF-8)
+    text: str  # the main text trafilatura extracted, normalised like feed text
+
+
+@dataclass(frozen=True, slots=True)
 class RuleMatch:
     """A rule that matched one item, with the evidence."""
 
@@ -189,6 +231,8 @@ class RuleMatch:
     notify: tuple[str, ...]
     spans: tuple[Span, ...]
     snippet: str  # text around the best match, matches marked with «»
+    entities: tuple[EntityRef, ...] = ()  # list entries whose names or identifiers are in the spans
+    article: ArticleRef | None = None  # set when the match was made on the fetched article
 
     @property
     def matched_words(self) -> tuple[str, ...]:
@@ -275,6 +319,8 @@ class RuleEvidence:
     snippet: str  # text around the best match, matches marked with «»
     feed_name: str  # the outlet whose report matched it first
     item_title: str
+    entities: tuple[EntityRef, ...] = ()  # list entries the match named
+    article: ArticleRef | None = None  # the article page the match was made on
 
 
 @dataclass(frozen=True, slots=True)

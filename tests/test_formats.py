@@ -257,6 +257,8 @@ def test_json_schema(renderer: Renderer) -> None:
             "matched": ["sanctions", "rosoboronexport"],
             "snippet": HOSTILE_SNIPPET,
             "feed": "Wire <b>@here</b>",
+            "entities": [],
+            "article": None,
         }
     ]
     rendered = renderer.render(make_alert(), ChannelKind.JSON)

@@ -21,7 +21,7 @@ from monitor.alerts.format_text import (
     clean_words,
     safe_http_url,
 )
-from monitor.types import StoryAlert
+from monitor.types import ArticleRef, StoryAlert
 
 STORY_SCHEMA = "sanctions-monitor.story/1"
 DIGEST_SCHEMA = "sanctions-monitor.digest/2"
@@ -61,10 +61,23 @@ def story_payload(alert: StoryAlert) -> dict[str, object]:
                 "matched": list(clean_words(rule.matched, MAX_MATCHED)),
                 "snippet": clean_line(rule.snippet, MAX_SNIPPET),
                 "feed": clean_line(rule.feed_name, MAX_FEED_NAME),
+                "entities": [
+                    {"list": e.list_name, "id": e.entry_id, "name": clean_line(e.name, MAX_TITLE), "schema": e.schema}
+                    for e in rule.entities
+                ],
+                "article": _article(rule.article),
             }
             for rule in alert.rules
         ],
     }
+
+
+def _article(article: ArticleRef | None) -> dict[str, object] | None:
+    """Where the matched text came from; the text itself stays in the database (monitor hits)."""
+    if article is None:
+        return None
+    fetched = iso_utc(article.fetched_at)
+    return {"url": safe_http_url(article.final_url), "fetched_at": fetched, "sha256": article.sha256}
 
 
 def digest_payload(digest: Digest) -> dict[str, object]:

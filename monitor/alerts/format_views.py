@@ -34,7 +34,7 @@ from monitor.alerts.format_text import (
     split_marked,
 )
 from monitor.stories.alerting import describe_event
-from monitor.types import RuleEvidence, StoryAlert
+from monitor.types import ArticleRef, EntityRef, RuleEvidence, StoryAlert
 
 UNTITLED = "(untitled item)"
 
@@ -117,6 +117,7 @@ class RuleView:
     snippet: str  # matches highlighted in the dialect (<mark>, *bold*, **bold**, «»)
     feed: str  # the outlet whose report matched it first
     item_title: str
+    evidence: tuple[str, ...] = ()  # list entries named, the article page matched (one line each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +226,24 @@ def _rule_view(rule: RuleEvidence, dialect: Dialect) -> RuleView:
         snippet=dialect.snippet(segments),
         feed=text(clean_line(rule.feed_name, MAX_FEED_NAME)),
         item_title=text(clean_line(rule.item_title, MAX_TITLE) or UNTITLED),
+        evidence=tuple(text(clean_line(line, MAX_SNIPPET)) for line in evidence_lines(rule.entities, rule.article)),
     )
+
+
+MAX_EVIDENCE_ENTITIES = 10
+
+
+def evidence_lines(entities: tuple[EntityRef, ...], article: ArticleRef | None) -> list[str]:
+    """ "list ofac: SEA PIONEER 7 (Vessel, entry 90001)" per list entry, and where the article
+    text the match was made on came from (its SHA-256 identifies the exact text matched)."""
+    shown = entities[:MAX_EVIDENCE_ENTITIES]
+    lines = [f"list {e.list_name}: {e.name} ({e.schema}, entry {e.entry_id})" for e in shown]
+    if len(entities) > MAX_EVIDENCE_ENTITIES:
+        lines.append(f"… and {len(entities) - MAX_EVIDENCE_ENTITIES} more list entries")
+    if article is not None:
+        fetched = f"{article.fetched_at:%Y-%m-%d %H:%M} UTC"
+        lines.append(f"article text: {article.final_url} (fetched {fetched}, sha256 {article.sha256[:16]}…)")
+    return lines
 
 
 def digest_view(digest: Digest, dialect: Dialect, console_url: str = "") -> DigestView:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import opml_cmd, report_cmd, rules_cmd, users_cmd, web_cmd
+from monitor.cli import lists_cmd, opml_cmd, report_cmd, rules_cmd, users_cmd, web_cmd
 from monitor.cli.common import ConfigOption, fail, settings_or_exit, store_or_exit
 from monitor.config import Settings
 from monitor.daemon import StartupSignals, run_daemon
@@ -31,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(users_cmd.app, name="users")
 web_cmd.register(app)
+app.add_typer(lists_cmd.app, name="lists")
 report_cmd.register(app)
 opml_cmd.register(report_cmd.feeds_app)
 
@@ -105,8 +106,8 @@ def once(
 
 async def _once(runtime: Runtime) -> CycleReport:
     with parse_pool() as executor:
-        async with Fetcher(runtime.settings.fetch) as fetcher:
-            return await runtime.cycle(fetcher, executor, due_only=False)
+        async with Fetcher(runtime.settings.fetch) as fetcher, runtime.article_pages() as pages:
+            return await runtime.cycle(fetcher, executor, due_only=False, pages=pages)
 
 
 @db_app.command("upgrade")

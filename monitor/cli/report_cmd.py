@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from monitor.alerts.format_views import evidence_lines
 from monitor.cli.common import ConfigOption, fail, settings_or_exit, since_option, store_or_exit
 from monitor.cli.csv_out import write_csv
 from monitor.config import Settings
@@ -78,7 +79,18 @@ def hit_record(hit: HitView) -> dict[str, Any]:
         "story_id": hit.story_id,
         "corroboration": hit.corroboration,
         "also_reported_by": list(hit.also_reported_by),
+        "entities": [{"list": e.list_name, "id": e.entry_id, "name": e.name, "schema": e.schema} for e in hit.entities],
+        "article": _article(hit),
     }
+
+
+def _article(hit: HitView) -> dict[str, str] | None:
+    """The article page the match was made on: its spans in field "content" point into ``text``."""
+    found = hit.article
+    if found is None:
+        return None
+    return {"url": found.url, "final_url": found.final_url, "fetched_at": found.fetched_at.isoformat(),
+            "sha256": found.sha256, "text": found.text}  # fmt: skip
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -164,6 +176,8 @@ def hits(
             for hit in found:
                 typer.echo(f"\n#{hit.hit_id} {hit.rule_id}: {_clip(hit.item_title, 100)}\n  {_clip(hit.snippet, 300)}")
                 typer.echo(f"  {_span_cells(hit)}")
+                for line in evidence_lines(hit.entities, hit.article):
+                    typer.echo(f"  {_clip(line, 300)}")
         typer.echo(f"{len(found)} hits")
 
 

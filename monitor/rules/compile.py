@@ -3,12 +3,13 @@ raises RuleLoadError carrying every error found."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import assert_never
 
 from monitor.rules.errors import RuleError, RuleLoadError
 from monitor.rules.limits import MAX_ALIAS_DEPTH, MAX_EXPANDED_TERMS, MAX_TOTAL_TERMS, expanded_terms
+from monitor.rules.lists import WatchList, expand, list_refs
 from monitor.rules.ruleset import CompiledRule, RuleSet
 from monitor.rules.source import AliasDef, QueryText, RuleFile, parse_rule_text
 from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
@@ -16,13 +17,15 @@ from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node,
 Report = Callable[[int, str], None]  # (query offset, message)
 
 
-def compile_rules(files: Sequence[RuleFile]) -> RuleSet:
-    """Resolve aliases across all files, check ids, and build the RuleSet."""
+def compile_rules(files: Sequence[RuleFile], lists: Mapping[str, WatchList] | None = None) -> RuleSet:
+    """Resolve aliases across all files (and ``@list:`` references against ``lists``), check
+    ids, and build the RuleSet."""
     errors: list[RuleError] = [error for file in files for error in file.errors]
     by_name = {file.file: file for file in files}
     aliases = _alias_table(files, by_name, errors)
     resolver = _AliasResolver(aliases, by_name, errors)
-    queries = _QueryResolver(resolver.resolve_all(), resolver.terms, errors)
+    resolved, problems = _with_lists(resolver.resolve_all(), files, lists or {})
+    queries = _QueryResolver(resolved, resolver.terms, errors, problems)
     compiled: list[CompiledRule] = []
     sharer = LiteralSharer()
     first_seen: dict[str, tuple[str, int]] = {}
@@ -49,9 +52,36 @@ def compile_rules(files: Sequence[RuleFile]) -> RuleSet:
     return RuleSet(compiled)
 
 
-def compile_text(text: str, filename: str = "<rules>") -> RuleSet:
+def compile_text(text: str, filename: str = "<rules>", lists: Mapping[str, WatchList] | None = None) -> RuleSet:
     """Convenience for tests and tools: one YAML text → RuleSet (raises RuleLoadError)."""
-    return compile_rules([parse_rule_text(text, filename)])
+    return compile_rules([parse_rule_text(text, filename)], lists)
+
+
+def referenced_lists(files: Sequence[RuleFile]) -> frozenset[str]:
+    """The list names the rules' queries use (``@list:NAME[…]``), for loading only those."""
+    return frozenset(ref.split("[")[0].removeprefix("list:") for ref in _list_refs(files))
+
+
+def _list_refs(files: Sequence[RuleFile]) -> set[str]:
+    trees = [q.tree for f in files for d in f.rules for q in (d.query, d.exclude) if q is not None and q.tree]
+    return {ref for tree in trees for ref in list_refs(tree)}
+
+
+def _with_lists(
+    aliases: dict[str, Node | None], files: Sequence[RuleFile], lists: Mapping[str, WatchList]
+) -> tuple[dict[str, Node | None], dict[str, str]]:
+    """Aliases plus one expansion per list reference used (shared by every rule using it);
+    references that cannot be resolved become messages, reported where they are written."""
+    merged = dict(aliases)
+    problems: dict[str, str] = {}
+    built: dict[str, Literal | None] = {}  # one literal per name, whichever references use it
+    for ref in _list_refs(files):
+        found = expand(ref, lists, built)
+        if isinstance(found, str):
+            problems[ref] = found
+        else:
+            merged[ref] = found
+    return merged, problems
 
 
 def _alias_table(
@@ -163,10 +193,17 @@ class _QueryResolver:
     """Fills in each query's alias expansions and enforces the budgets on expanded terms, per
     query and for the whole rule set (limits.py)."""
 
-    def __init__(self, aliases: dict[str, Node | None], alias_terms: dict[str, int], errors: list[RuleError]) -> None:
+    def __init__(
+        self,
+        aliases: dict[str, Node | None],
+        alias_terms: dict[str, int],
+        errors: list[RuleError],
+        problems: Mapping[str, str],
+    ) -> None:
         self._aliases = aliases
         self._terms = alias_terms
         self._errors = errors
+        self._problems = problems  # list references that cannot be resolved, and why
         self._total = 0
 
     def resolve(self, query: QueryText, file: RuleFile, rule_id: str) -> Node | None:
@@ -177,7 +214,7 @@ class _QueryResolver:
         def report(offset: int, message: str) -> None:
             self._errors.append(file.error(*query.locate(offset), rule_id, message))
 
-        tree = resolve_tree(query.tree, self._aliases, report)
+        tree = resolve_tree(query.tree, self._aliases, report, self._problems)
         if len(self._errors) != failures or self._total > MAX_TOTAL_TERMS:
             return None
         terms = expanded_terms(query.tree, self._terms)
@@ -191,24 +228,27 @@ class _QueryResolver:
         return tree if len(self._errors) == failures else None
 
 
-def resolve_tree(node: Node, aliases: dict[str, Node | None], report: Report) -> Node:
-    """Copy of ``node`` with every AliasRef's expansion filled in; unknown names are reported."""
+def resolve_tree(
+    node: Node, aliases: dict[str, Node | None], report: Report, problems: Mapping[str, str] | None = None
+) -> Node:
+    """Copy of ``node`` with every AliasRef's expansion filled in; unknown names are reported
+    (``problems``: why a name cannot be resolved, when there is more to say than "unknown")."""
     if isinstance(node, Literal):
         return node
     if isinstance(node, AliasRef):
         if node.name not in aliases:
-            report(node.pos, f"unknown alias @{node.name}")
+            report(node.pos, (problems or {}).get(node.name) or f"unknown alias @{node.name}")
             return node
         expansion = aliases[node.name]
         return replace(node, expansion=expansion) if expansion is not None else node
     if isinstance(node, Not | FieldScope):
-        return replace(node, child=resolve_tree(node.child, aliases, report))
+        return replace(node, child=resolve_tree(node.child, aliases, report, problems))
     if isinstance(node, And | Or):
-        children = tuple(resolve_tree(child, aliases, report) for child in node.children)
+        children = tuple(resolve_tree(child, aliases, report, problems) for child in node.children)
         return replace(node, children=children)
     if isinstance(node, Near):
-        left = resolve_tree(node.left, aliases, report)
-        return replace(node, left=left, right=resolve_tree(node.right, aliases, report))
+        left = resolve_tree(node.left, aliases, report, problems)
+        return replace(node, left=left, right=resolve_tree(node.right, aliases, report, problems))
     assert_never(node)
 
 

@@ -15,7 +15,7 @@ Semantics (the naive matcher in naive.py implements the same, independently, wit
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import assert_never
 
 from monitor.rules.syntax import (
@@ -170,6 +170,15 @@ def _continues(words: list[str], at: int, rest: tuple[WordPattern, ...]) -> bool
     return True
 
 
+def members(node: Or, item: ItemText) -> Sequence[Node]:
+    """The children of an OR that can occur in the item: all of them, unless the OR has a
+    TermIndex (entity lists), which leaves out those whose first word the item lacks."""
+    if node.index is None:
+        return node.children
+    children = node.children
+    return [children[i] for i in node.index.members(item.present)]
+
+
 def holds(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> bool:
     """Whether ``node`` is true for the item, looking only at the ``scope`` fields."""
     if isinstance(node, Literal):
@@ -182,7 +191,7 @@ def holds(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> bool:
     if isinstance(node, And):
         return all(holds(child, item, scope) for child in node.children)
     if isinstance(node, Or):
-        return any(holds(child, item, scope) for child in node.children)
+        return any(holds(child, item, scope) for child in members(node, item))
     if isinstance(node, Near):
         return any(near_exists(node, item, field) for field in scope)
     if isinstance(node, FieldScope):
@@ -200,7 +209,7 @@ def occurrences(node: Node, item: ItemText, field: str) -> list[Occurrence]:
         return occurrences(node.expansion, item, field)
     if isinstance(node, Or):
         found: dict[Occurrence, None] = {}
-        for child in node.children:
+        for child in members(node, item):
             found.update(dict.fromkeys(occurrences(child, item, field)))
         return list(found)
     if isinstance(node, FieldScope):
@@ -267,7 +276,7 @@ def evidence(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> set
         # Children of a true AND are all true; a word, alias or NEAR that is absent yields no
         # evidence anyway. Only other OR branches need the truth check.
         found: set[WordSpan] = set()
-        for child in node.children:
+        for child in node.children if isinstance(node, And) else members(node, item):
             if isinstance(node, And) or isinstance(child, _POSITIONAL) or holds(child, item, scope):
                 found |= evidence(child, item, scope)
         return found

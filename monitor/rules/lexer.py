@@ -47,6 +47,8 @@ class Token:
 _SPECIAL = '()"'
 _FIELD_RE = re.compile(r"([A-Za-z]+):")
 _ALIAS_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+# @list:NAME or @list:NAME[Schema]: an imported entity list (rules/lists.py), an alias to the parser
+LIST_REF_RE = re.compile(r"list:([A-Za-z0-9_][A-Za-z0-9_-]*)(?:\[([A-Za-z]+)\])?")
 _PROXIMITY_RE = re.compile(r"(O?NEAR)(?:/(.*))?")
 _MAX_DISTANCE = 1000
 _OPERATORS = {"AND": Kind.AND, "OR": Kind.OR, "NOT": Kind.NOT}
@@ -127,6 +129,11 @@ def _bare(chunk: str, pos: int) -> Token:
         return _proximity(chunk, pos, proximity)
     if chunk.startswith("@"):
         name = chunk[1:]
+        if name.startswith("list:"):
+            if LIST_REF_RE.fullmatch(name) is None:
+                message = f'invalid list reference "{chunk}" (write @list:NAME or @list:NAME[Schema])'
+                raise QuerySyntaxError(message, pos)
+            return Token(Kind.ALIAS, pos, chunk, name)
         if _ALIAS_NAME_RE.fullmatch(name) is None:
             raise QuerySyntaxError(f'invalid alias name "{chunk}" (use letters, digits, "_" and "-")', pos)
         return Token(Kind.ALIAS, pos, chunk, name)

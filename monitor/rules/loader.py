@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import errno
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitor.rules.compile import compile_rules
+from monitor.rules.compile import compile_rules, referenced_lists
 from monitor.rules.errors import RuleError, RuleLoadError
+from monitor.rules.lists import WatchList
 from monitor.rules.ruleset import RuleSet
 from monitor.rules.source import RuleFile, parse_rule_text
 from monitor.yamlsource import YamlSourceError, read_yaml_text
 
 RULE_SUFFIXES = (".yaml", ".yml")
 NO_RULES = "no rules found; to run without rules, write `rules: []` in the configuration"
+# The entity lists named by the rules (``@list:NAME``), by name; called only when some are used.
+ListProvider = Callable[[frozenset[str]], Mapping[str, WatchList]]
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedRules:
     rules: RuleSet
     skipped: tuple[str, ...]  # one warning per folder entry named like a rule file but not read
+    list_versions: Mapping[str, str] = field(default_factory=dict)  # lists compiled in, by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,7 @@ def rule_paths(paths: Sequence[Path]) -> list[Path]:
     return list(_find(paths).files)
 
 
-def read_rules(paths: Sequence[Path]) -> LoadedRules:
+def read_rules(paths: Sequence[Path], lists: ListProvider | None = None) -> LoadedRules:
     """Read, parse and compile rule files; raises RuleLoadError with every error found
     (unreadable files included) and never returns a partial set. Any other exception while
     loading becomes a RuleLoadError too (with the original as its cause), so a caller that keeps
@@ -84,7 +88,7 @@ def read_rules(paths: Sequence[Path]) -> LoadedRules:
     as warnings. Paths that yield no rule at all are an error: an empty folder is far more
     likely a mistake than a wish to match nothing (an empty ``paths`` is that wish)."""
     try:
-        return _read(paths)
+        return _read(paths, lists)
     except RuleLoadError:
         raise
     except Exception as exc:
@@ -96,7 +100,7 @@ def load_rules(paths: Sequence[Path]) -> RuleSet:
     return read_rules(paths).rules
 
 
-def _read(paths: Sequence[Path]) -> LoadedRules:
+def _read(paths: Sequence[Path], lists: ListProvider | None) -> LoadedRules:
     found = _find(paths)
     files: list[RuleFile] = []
     errors = list(found.errors)
@@ -110,10 +114,12 @@ def _read(paths: Sequence[Path]) -> LoadedRules:
         files.append(parse_rule_text(text, str(path)))
     if errors:
         raise RuleLoadError(errors + [e for f in files for e in f.errors])
-    ruleset = compile_rules(files)
+    names = referenced_lists(files)
+    watch = lists(names) if names and lists is not None else {}
+    ruleset = compile_rules(files, watch)
     if paths and not ruleset.rules:
         raise load_failure(paths, NO_RULES)
-    return LoadedRules(ruleset, found.skipped)
+    return LoadedRules(ruleset, found.skipped, {name: w.version for name, w in watch.items()})
 
 
 def load_failure(paths: Sequence[Path], reason: str) -> RuleLoadError:

@@ -145,6 +145,7 @@ class Prefilter:
     def __init__(self, queries: Sequence[Node]) -> None:
         self._first: dict[str, list[int]] = {}
         self._second: dict[str, list[int]] = {}
+        self._any: dict[str, list[int]] = {}  # every checked group's keys: which rules a word touches
         single: set[int] = set()
         self._checks: list[tuple[Group, ...]] = []
         prefixes: set[str] = set()
@@ -159,6 +160,8 @@ class Prefilter:
             else:
                 single.add(index)
             self._checks.append(tuple(groups[2 : 2 + _MAX_CHECKED_GROUPS]))
+            for key in {key for group in groups[: 2 + _MAX_CHECKED_GROUPS] for key in group}:
+                self._any.setdefault(key, []).append(index)
             prefixes.update(key for group in groups for key in group if key.endswith("*"))
         self._single = frozenset(single)
         self._automaton = ahocorasick.Automaton() if prefixes else None
@@ -167,15 +170,25 @@ class Prefilter:
                 self._automaton.add_word(" " + key[:-1], key)
             self._automaton.make_automaton()
 
+    def touched(self, present: set[str], folded_texts: Iterable[str]) -> set[int]:
+        """Rule indexes with at least one requirement group hit: a much weaker condition than
+        ``candidates``, for texts too short to hit more (full text for teasers)."""
+        self._add_prefixes(present, folded_texts)
+        found = self._any
+        return set().union(*[found[key] for key in present & found.keys()])
+
+    def _add_prefixes(self, present: set[str], folded_texts: Iterable[str]) -> None:
+        if present and self._automaton is not None:
+            stream = " " + "  ".join(folded_texts) + " "
+            present.update(map(_value, self._automaton.iter(stream)))
+
     def candidates(self, present: set[str], folded_texts: Iterable[str]) -> list[int]:
         """Rule indexes (ascending) that may match. ``present``: the item's case-folded words
         (prefix keys found are added to it); ``folded_texts``: each field's folded words
         joined by single spaces."""
         if not present:
             return []
-        if self._automaton is not None:
-            stream = " " + "  ".join(folded_texts) + " "
-            present.update(map(_value, self._automaton.iter(stream)))
+        self._add_prefixes(present, folded_texts)
         first = self._first
         reached_first: set[int] = set().union(*[first[key] for key in present & first.keys()])
         if not reached_first:

@@ -26,10 +26,11 @@ def _plain_word(node: Node) -> str | None:
 
 
 def _flatten_or(node: Node) -> list[Node]:
-    """Children of an OR, with nested ORs and alias expansions spliced in."""
+    """Children of an OR, with nested ORs and alias expansions spliced in; an OR with a
+    TermIndex (an entity list) stays whole, to be tested through its index."""
     if isinstance(node, AliasRef) and node.expansion is not None:
         return _flatten_or(node.expansion)
-    if isinstance(node, Or):
+    if isinstance(node, Or) and node.index is None:
         return [leaf for child in node.children for leaf in _flatten_or(child)]
     return [node]
 
@@ -54,6 +55,8 @@ class ProgramCompiler:
         if isinstance(node, AliasRef) and node.expansion is not None:
             # every reference to an alias shares its expansion: compiled once per scope
             return self.compile(node.expansion, scope)
+        if isinstance(node, Or) and node.index is not None:
+            return self._indexed(node, scope)
         if isinstance(node, AliasRef | Or):
             return self._any(_flatten_or(node), scope)
         if isinstance(node, Not):
@@ -77,6 +80,22 @@ class ProgramCompiler:
         if len(rest) == 1:
             return rest[0]
         return lambda item: any(test(item) for test in rest)
+
+    def _indexed(self, node: Or, scope: tuple[str, ...]) -> Test:
+        """Only the members the item's words can reach are tested. Their tests are compiled on
+        first use: a list has tens of thousands of members and most are never reached. (Two
+        threads may compile one member twice; both results are the same pure test.)"""
+        index, children = node.index, node.children
+        assert index is not None
+        tests: dict[int, Test] = {}
+
+        def member(position: int) -> Test:
+            test = tests.get(position)
+            if test is None:
+                test = tests[position] = self.compile(children[position], scope)
+            return test
+
+        return lambda item: any(member(i)(item) for i in index.members(item.present))
 
 
 def _literal_test(literal: Literal, scope: tuple[str, ...]) -> Test:

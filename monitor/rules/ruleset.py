@@ -8,11 +8,12 @@ from datetime import date
 
 from monitor.rules.evaluate import ItemText, WordSpan, evidence
 from monitor.rules.explain import Explanation, explain_node
+from monitor.rules.lists import entities_found, entity_ors
 from monitor.rules.model import Rule
 from monitor.rules.prefilter import Prefilter
 from monitor.rules.program import ProgramCompiler
 from monitor.rules.snippet import make_snippet
-from monitor.rules.syntax import FIELDS, Node
+from monitor.rules.syntax import FIELDS, Node, Or
 from monitor.rules.text import fold
 from monitor.types import RuleMatch, Span
 
@@ -37,7 +38,7 @@ class RuleSet:
     """Compiled rules. Immutable after construction, so one instance can serve many threads;
     every call works on its own per-item state."""
 
-    __slots__ = ("_active", "_by_id", "_feeds", "_prefilter", "_tests", "rules")
+    __slots__ = ("_active", "_by_id", "_entity_ors", "_feeds", "_prefilter", "_tests", "rules")
 
     def __init__(self, compiled: Sequence[CompiledRule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(c.rule for c in compiled)
@@ -45,6 +46,7 @@ class RuleSet:
         self._active = tuple(sorted((c for c in compiled if c.rule.enabled), key=lambda c: c.rule.id))
         self._prefilter = Prefilter([c.query for c in self._active])
         self._feeds = [frozenset(fold(name) for name in c.rule.feeds) for c in self._active]
+        self._entity_ors: dict[str, tuple[Or, ...]] = {c.rule.id: entity_ors(c.query) for c in self._active}
         compiler = ProgramCompiler()
         self._tests = [
             (compiler.compile(c.query), compiler.compile(c.exclude) if c.exclude else None) for c in self._active
@@ -72,7 +74,7 @@ class RuleSet:
         the item through; sorted by rule id. ``fields``: title/summary/content plain text."""
         item = ItemText(fields)
         return tuple(
-            _rule_match(compiled.rule, item, evidence(compiled.query, item))
+            _rule_match(compiled.rule, item, evidence(compiled.query, item), self._entity_ors[compiled.rule.id])
             for compiled in self._decide(item, feed_name, feed_tags)
         )
 
@@ -87,14 +89,36 @@ class RuleSet:
         item = ItemText(fields)
         return tuple(c.rule.id for c in self._decide(item, feed_name, feed_tags))
 
+    def prospects(
+        self,
+        fields: Mapping[str, str],
+        *,
+        feed_name: str | None = None,
+        feed_tags: Sequence[str] = (),
+        partial: bool = False,
+    ) -> tuple[str, ...]:
+        """Ids of the enabled rules (feeds filter applied) that pass the prefilter on these
+        fields, whether or not they match: every requirement group it checks, or with
+        ``partial`` any one of them. A rule that is no prospect cannot match unless more text
+        brings its words (full text is fetched for prospects only)."""
+        item = ItemText(fields)
+        texts = [f.folded_text for f in item.fields.values()]
+        if partial:
+            found = sorted(self._prefilter.touched(item.present, texts))
+        else:
+            found = self._prefilter.candidates(item.present, texts)
+        return tuple(self._active[i].rule.id for i in self._feed_allowed(found, feed_name, feed_tags))
+
+    def _feed_allowed(self, indexes: Sequence[int], feed_name: str | None, feed_tags: Sequence[str]) -> list[int]:
+        offered = {fold(name) for name in ([feed_name] if feed_name else []) + list(feed_tags)}
+        feeds = self._feeds
+        return [i for i in indexes if not feeds[i] or not feeds[i].isdisjoint(offered)]
+
     def _decide(self, item: ItemText, feed_name: str | None, feed_tags: Sequence[str]) -> list[CompiledRule]:
         texts = [f.folded_text for f in item.fields.values()]
-        offered = {fold(name) for name in ([feed_name] if feed_name else []) + list(feed_tags)}
         found = []
-        for index in self._prefilter.candidates(item.present, texts):
-            wanted = self._feeds[index]
-            if wanted and wanted.isdisjoint(offered):
-                continue
+        candidates = self._prefilter.candidates(item.present, texts)
+        for index in self._feed_allowed(candidates, feed_name, feed_tags):
             query, exclude = self._tests[index]
             if query(item) and not (exclude is not None and exclude(item)):
                 found.append(self._active[index])
@@ -148,7 +172,7 @@ def spans_of(item: ItemText, found: set[WordSpan]) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def _rule_match(rule: Rule, item: ItemText, found: set[WordSpan]) -> RuleMatch:
+def _rule_match(rule: Rule, item: ItemText, found: set[WordSpan], ors: tuple[Or, ...]) -> RuleMatch:
     spans = spans_of(item, found)
     texts = {name: field.text for name, field in item.fields.items()}
     return RuleMatch(
@@ -158,4 +182,5 @@ def _rule_match(rule: Rule, item: ItemText, found: set[WordSpan]) -> RuleMatch:
         notify=rule.notify,
         spans=spans,
         snippet=make_snippet(texts, spans),
+        entities=entities_found(ors, item, found) if ors else (),
     )

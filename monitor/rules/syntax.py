@@ -8,8 +8,11 @@ exhaustiveness checks (``assert_never``) point at every place that needs it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
 from typing import TypeAlias
+
+from monitor.types import EntityRef
 
 FIELDS = ("title", "summary", "content")
 
@@ -65,9 +68,32 @@ class And:
 
 
 @dataclass(frozen=True, slots=True)
+class TermIndex:
+    """Which members of a very large OR (an entity list's names) can occur in an item at all.
+
+    A literal can only occur where its first word does, so members are filed under their
+    case-folded first word; members starting with a prefix, and members that are not literals,
+    are always looked at. Evaluating such an OR then costs what the item's words reach, not
+    what the list holds. ``owners`` names the list entry behind each member (None: none)."""
+
+    by_word: Mapping[str, tuple[int, ...]]
+    always: tuple[int, ...] = ()
+    owners: tuple[EntityRef | None, ...] = ()
+
+    def members(self, present: Set[str]) -> list[int]:
+        """Positions of the members worth evaluating for an item with these folded words,
+        ascending (so results do not depend on set order)."""
+        by_word = self.by_word
+        found = [i for word in present if word in by_word for i in by_word[word]]
+        return sorted({*found, *self.always})
+
+
+@dataclass(frozen=True, slots=True)
 class Or:
     children: tuple[Node, ...]
     pos: int = 0
+    # Only on ORs built from entity lists (rules/lists.py); evaluation is the same without it.
+    index: TermIndex | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

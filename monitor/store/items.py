@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from monitor.store import alert_state
 from monitor.store.columns import dump_spans, dump_words, load_words
 from monitor.store.db import _session, insert_ignoring_conflicts
+from monitor.store.evidence import dump_evidence
 from monitor.store.hashing import content_hash, sha256_text
 from monitor.store.records import StoredHit, StoredItem
 from monitor.store.story_hits import NewHit, mark_repeats
@@ -204,6 +205,7 @@ def _insert_hits(
             "matched": dump_words(match.matched_words),
             "spans": dump_spans(match.spans),
             "snippet": match.snippet,
+            "evidence": dump_evidence(match),
             "created_at": now,
             "story_id": item_stories.get(item_id),
         }

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.types import ConditionalState, DeliveryStatus, HealthState, Item, PollStatus, Severity, Span, StoryAlert
+from monitor.types import (
+    ArticleRef,
+    ConditionalState,
+    DeliveryStatus,
+    EntityRef,
+    HealthState,
+    Item,
+    PollStatus,
+    Severity,
+    Span,
+    StoryAlert,
+)
 
 POLL_STATUSES = frozenset(str(status) for status in PollStatus)
 DELIVERY_STATUSES = frozenset(str(status) for status in DeliveryStatus)
@@ -113,6 +124,8 @@ class HitView:
     story_id: int | None
     corroboration: int  # distinct feeds whose items in this story hit this rule
     also_reported_by: tuple[str, ...] = ()  # other feeds with items in the story (<= 10, sorted)
+    entities: tuple[EntityRef, ...] = ()  # list entries the match named
+    article: ArticleRef | None = None  # the article page the match was made on
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
+from monitor.rules.lists import WatchList
 from monitor.store import feeds as feed_ops
 from monitor.store import health, outbox, retention, views
 from monitor.store import items as item_ops
+from monitor.store import lists as list_ops
 from monitor.store.db import (
     WriterLock,
     _session,
@@ -26,6 +28,7 @@ from monitor.store.db import (
     unreachable_message,
 )
 from monitor.store.items import SaveTransaction
+from monitor.store.lists import ListState, ListVersion
 from monitor.store.records import (
     DeliveryJob,
     DeliveryView,
@@ -189,6 +192,32 @@ class Store:
         caller decided to queue on what it read (see SaveTransaction)."""
         with item_ops.saving(self._engine) as transaction:
             yield transaction
+
+    # entity lists (store/lists.py)
+    def save_list(self, version: ListVersion, now: datetime, next_check_at: datetime | None) -> None:
+        """Replace a list's entries with a good new version, in one transaction."""
+        list_ops.save_list(self._engine, version, now, next_check_at)
+
+    def record_list_check(
+        self, name: str, fmt: str, source: str, now: datetime, next_check_at: datetime, error: str | None
+    ) -> bool:
+        """A check that changed no entry; True when its error starts a run of failures."""
+        return list_ops.record_check(self._engine, name, fmt, source, now, next_check_at, error)
+
+    def claim_list_check(self, name: str, fmt: str, source: str, now: datetime, worker: str, lease: float) -> bool:
+        return list_ops.claim_check(self._engine, name, fmt, source, now, worker, lease)
+
+    def load_lists(self, names: Sequence[str] | frozenset[str]) -> dict[str, WatchList]:
+        return list_ops.load_lists(self._engine, names)
+
+    def list_states(self) -> list[ListState]:
+        return list_ops.list_states(self._engine)
+
+    def list_versions(self) -> dict[str, str]:
+        return list_ops.list_versions(self._engine)
+
+    def remove_list(self, name: str) -> bool:
+        return list_ops.remove_list(self._engine, name)
 
     # outbox
     def claim_deliveries(

@@ -14,6 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.columns import load_spans, load_words
+from monitor.store.evidence import load_evidence
 from monitor.store.tables import DeliveryRow, FeedRow, HitRow, ItemRow, RoutedHitRow, StoryRow
 from monitor.types import RuleEvidence, Severity, StoryAlert
 
@@ -87,6 +88,9 @@ def _rules(members: Iterable[_Routed]) -> tuple[RuleEvidence, ...]:
     first: dict[str, RuleEvidence] = {}
     for member in members:
         hit = member.hit
+        if hit.rule_id in first:
+            continue
+        evidence = load_evidence(hit.evidence)
         first.setdefault(
             hit.rule_id,
             RuleEvidence(
@@ -97,6 +101,8 @@ def _rules(members: Iterable[_Routed]) -> tuple[RuleEvidence, ...]:
                 snippet=hit.snippet,
                 feed_name=member.feed_name,
                 item_title=member.item.title,
+                entities=evidence.entities,
+                article=evidence.article,
             ),
         )
     order = list(first)

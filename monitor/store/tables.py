@@ -133,6 +133,9 @@ class HitRow(SQLModel, table=True):
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
     corroboration: int = Field(default=1, sa_column_kwargs=_server_default("1"))
     suppressed: bool = Field(default=False, sa_column_kwargs=_FALSE)
+    # JSON: the list entries named in the spans, and the article page the match was made on
+    # (monitor.store.evidence); None for a match on the feed's own text without list entries.
+    evidence: str | None = Field(default=None, sa_type=Text)
 
 
 class RoutedHitRow(SQLModel, table=True):
@@ -181,3 +184,38 @@ class NoticeRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EntityListRow(SQLModel, table=True):
+    """An imported entity list and the state of its refreshes (migration 0008)."""
+
+    __tablename__ = "entity_lists"
+
+    name: str = Field(primary_key=True, max_length=100)
+    format: str = Field(max_length=16)  # ftm | un | ofac
+    source: str = Field(sa_type=Text)  # URL or file it was read from
+    sha256: str | None = Field(default=None, max_length=64)  # of the file read: the list's version
+    entry_count: int = Field(default=0, sa_column_kwargs=_server_default("0"))
+    imported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: never read yet
+    etag: str | None = Field(default=None, sa_type=Text)
+    last_modified: str | None = Field(default=None, sa_type=Text)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)  # None: the last check went well
+    claimed_by: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ListEntryRow(SQLModel, table=True):
+    """One entry of an imported list; every column but the keys is text or JSON text."""
+
+    __tablename__ = "list_entries"
+
+    list_name: str = Field(foreign_key="entity_lists.name", primary_key=True, max_length=100)
+    entry_id: str = Field(primary_key=True, max_length=200)
+    caption: str = Field(sa_type=Text)
+    schema_name: str = Field(max_length=64)
+    schemata: str = Field(sa_type=Text)  # JSON list
+    names: str = Field(sa_type=Text)  # JSON list
+    imo: str = Field(sa_type=Text)  # JSON list of 7-digit strings
+    mmsi: str = Field(sa_type=Text)  # JSON list of 9-digit strings

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from monitor.store.columns import load_spans, load_words
 from monitor.store.db import _session
+from monitor.store.evidence import load_evidence
 from monitor.store.records import FeedView, HitView
 from monitor.store.story_hits import also_reported_by, other_outlets
 from monitor.store.tables import FeedRow, HitRow, ItemRow
@@ -53,6 +54,7 @@ def list_hits(
 
 def _hit_view(hit: HitRow, item: ItemRow, feed_name: str, others: tuple[str, ...]) -> HitView:
     assert hit.id is not None
+    evidence = load_evidence(hit.evidence)
     return HitView(
         hit_id=hit.id,
         rule_id=hit.rule_id,
@@ -69,6 +71,8 @@ def _hit_view(hit: HitRow, item: ItemRow, feed_name: str, others: tuple[str, ...
         story_id=hit.story_id,
         corroboration=hit.corroboration,
         also_reported_by=others,
+        entities=evidence.entities,
+        article=evidence.article,
     )
 
 

@@ -25,10 +25,10 @@ from monitor.store.db import alembic_config
 from monitor.store.web_search import PG_SEARCH_INDEX, SEARCH_TABLE_PREFIX
 from monitor.stories import story_key
 
-HEAD = "0007"
+HEAD = "0008"
 EXPECTED_TABLES = {
     "feeds", "stories", "items", "item_bands", "hits", "routed_hits", "deliveries", "notices", "alembic_version",
-    "users", "api_tokens", "story_triage", "rule_versions", "console_keys",
+    "users", "api_tokens", "story_triage", "rule_versions", "console_keys", "entity_lists", "list_entries",
 }  # fmt: skip
 # Full-text search is per database and outside SQLModel (monitor.store.web_search).
 SEARCH_TABLES = {f"{SEARCH_TABLE_PREFIX}{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config")}
