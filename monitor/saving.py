@@ -70,7 +70,8 @@ def save_and_queue(
         alerted = {story for (story, _), seen in state.items() if seen.first_status == DeliveryStatus.SENT}
         outlets = transaction.outlet_counts(alerted, inserted.ids.values()) if alerted else {}
         new_hits = _routed(saved.hits, items, matches, now, routing)
-        queued = transaction.queue(decide(new_hits, state, outlets, routing.policies), now)
+        muted = transaction.muted_stories(touched)
+        queued = transaction.queue(decide(new_hits, state, outlets, routing.policies, muted), now)
     return SaveResult(
         new_items=len(inserted.ids),
         new_hits=len(saved.hits),

@@ -80,3 +80,10 @@ def test_helpers() -> None:
     assert crossed_threshold(2, 11, (3, 10)) == 10 and crossed_threshold(3, 9, (3, 10)) is None
     assert describe_event("outlets:3") == "now reported by 3 outlets"
     assert describe_event("severity:high") == "now matches a high-severity rule"
+
+
+def test_a_muted_story_collects_rules_but_sends_nothing() -> None:
+    state = {(1, "mail"): ChannelStory({"a": LOW}, SENT)}
+    decisions = decide([hit(9, "b", HIGH), hit(10, "a", story=2)], state, {1: (2, 3)}, BOTH, muted={1, 2})
+    assert decisions.messages == ()
+    assert decisions.routes == (RoutedHit("mail", 9, 1), RoutedHit("mail", 10, 2))

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from monitor.store.db import insert_ignoring_conflicts
 from monitor.store.tables import DeliveryRow, HitRow, ItemRow, RoutedHitRow
+from monitor.store.web_tables import TriageRow
 from monitor.types import AlertDecisions, ChannelStory, DeliveryStatus, Severity
 
 _CHUNK = 500
@@ -80,6 +81,15 @@ def outlet_counts(
             if item_id not in new:
                 before.setdefault(story_id, set()).add(feed_id)
     return {story_id: (len(before.get(story_id, ())), len(feeds)) for story_id, feeds in after.items()}
+
+
+def muted_stories(session: Session, story_ids: Collection[int]) -> set[int]:
+    """Stories an analyst muted in the console: they queue no more messages."""
+    muted: set[int] = set()
+    for chunk in _chunks(story_ids):
+        query = select(col(TriageRow.story_id)).where(col(TriageRow.story_id).in_(chunk), col(TriageRow.muted))
+        muted.update(session.exec(query))
+    return muted
 
 
 def new_message_id(story_id: int) -> str:

@@ -103,6 +103,9 @@ class SaveTransaction:
     def channel_states(self, story_ids: Collection[int]) -> dict[tuple[int, str], ChannelStory]:
         return alert_state.channel_states(self._session, story_ids)
 
+    def muted_stories(self, story_ids: Collection[int]) -> set[int]:
+        return alert_state.muted_stories(self._session, story_ids)
+
     def outlet_counts(self, story_ids: Collection[int], new_item_ids: Collection[int]) -> dict[int, tuple[int, int]]:
         return alert_state.outlet_counts(self._session, story_ids, new_item_ids)
 

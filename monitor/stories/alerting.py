@@ -10,7 +10,7 @@ reads the state these functions need and writes what they return, in one transac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -80,11 +80,13 @@ def decide(
     state: Mapping[tuple[int, str], ChannelStory],
     outlets: Mapping[int, tuple[int, int]],
     policies: Mapping[str, UpdatePolicy],
+    muted: Collection[int] = (),
 ) -> AlertDecisions:
     """Route the batch's hits and decide which messages to queue.
 
     ``state`` holds what each (story, channel) touched by the batch had before it; ``outlets``
-    the distinct outlets of each touched story (before, after) this batch.
+    the distinct outlets of each touched story (before, after) this batch; ``muted`` the stories
+    an analyst muted, which still collect their rules but queue no message.
     """
     working: dict[tuple[int, str], _Working] = {}
     routes: list[RoutedHit] = []
@@ -105,7 +107,7 @@ def decide(
         message = _after_routing(story_id, channel, entry, policy, raised) if key in working else None
         if message is None and story_id in outlets:
             message = _corroboration(story_id, channel, entry, outlets[story_id], policy)
-        if message is not None:
+        if message is not None and story_id not in muted:
             messages.append(message)
     return AlertDecisions(tuple(routes), tuple(messages), raised)
 
