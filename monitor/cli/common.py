@@ -10,6 +10,8 @@ import typer
 from monitor.config import ConfigError, Settings, config_path, load_settings
 from monitor.durations import parse_duration
 from monitor.rules import LoadedRules, RuleLoadError, RuleSet, read_rules
+from monitor.rules.lists import WatchList
+from monitor.rules.loader import ListProvider
 from monitor.store import Store, StorePathError, StoreUnavailableError
 
 EXIT_INVALID_INPUT = 2
@@ -49,9 +51,29 @@ def store_or_exit(settings: Settings, *, migrate: bool = True, read_only: bool =
         fail(str(exc))
 
 
-def rules_or_exit(paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT) -> RuleSet:
+def stored_lists(config: Path | None) -> ListProvider:
+    """Entity lists for `@list:` rules, read from the configured database only when the rules
+    name one; none when it cannot be read (the rule then says its list is unknown)."""
+
+    def provide(names: frozenset[str]) -> dict[str, WatchList]:
+        try:
+            settings = load_settings(config_path(config, os.environ), os.environ, channel_secrets=False)
+            store = Store.open_read_only(settings.database_url)
+        except (ConfigError, StoreUnavailableError, StorePathError):
+            return {}
+        try:
+            return store.load_lists(names)
+        finally:
+            store.close()
+
+    return provide
+
+
+def rules_or_exit(
+    paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT, *, config: Path | None = None
+) -> RuleSet:
     try:
-        loaded = read_rules(paths)
+        loaded = read_rules(paths, stored_lists(config))
     except RuleLoadError as exc:
         fail(f"invalid rules:\n{exc}", code)
     warn_skipped(loaded)

@@ -18,6 +18,7 @@ from monitor.cli.common import (
     settings_or_exit,
     since_option,
     store_or_exit,
+    stored_lists,
     warn_skipped,
 )
 from monitor.config import ConfigError, config_path, load_settings
@@ -70,7 +71,7 @@ def check(config: ConfigOption = None, rules_dir: RulesDirOption = None) -> None
     """Validate every rule file; exit 1 with file:line:col messages on errors."""
     paths = _rule_paths(rules_dir, config)
     try:
-        loaded = read_rules(paths)
+        loaded = read_rules(paths, stored_lists(config))
     except RuleLoadError as exc:
         typer.echo(str(exc), err=True)
         typer.echo(f"{len(exc.errors)} error(s)", err=True)
@@ -126,7 +127,7 @@ def test_rules(
         fail("give exactly one of --text, --file or --url")
     if output not in ("text", "json"):
         fail("--format must be text or json")
-    ruleset = rules_or_exit(_rule_paths(rules_dir, config))
+    ruleset = rules_or_exit(_rule_paths(rules_dir, config), config=config)
     if explain_rule is not None:
         _require_rule(ruleset, explain_rule)
     if text is not None:
@@ -242,7 +243,7 @@ def explain(
     rules_dir: RulesDirOption = None,
 ) -> None:
     """Show why a rule does or does not match a text, branch by branch."""
-    ruleset = rules_or_exit(_rule_paths(rules_dir, config))
+    ruleset = rules_or_exit(_rule_paths(rules_dir, config), config=config)
     _require_rule(ruleset, rule_id)
     fields = {"title": title, "summary": text, "content": ""}
     explanation = ruleset.explain(rule_id, fields, feed_name=feed, feed_tags=tuple(feed_tag or ()))
@@ -258,7 +259,7 @@ def backtest(
 ) -> None:
     """Run the rules as they are now (or a proposed folder) over stored items; send nothing."""
     settings = settings_or_exit(config, sends=False)
-    ruleset = rules_or_exit(tuple(rules_dir) if rules_dir else settings.rule_paths)
+    ruleset = rules_or_exit(tuple(rules_dir) if rules_dir else settings.rule_paths, config=config)
     if rule is not None:
         _require_rule(ruleset, rule)
     window = since_option(since) or 0

@@ -94,3 +94,26 @@ async def _checks(runtime: Runtime, server: FeedServer, clock: list[datetime]) -
             await daemon.check_lists()
     finally:
         daemon._executor.shutdown(wait=False)  # the parse pool, never used here
+
+
+def test_rule_commands_see_the_imported_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rules check`, `rules test` and `rules explain` compile `@list:` rules against the lists
+    stored in the configured database; a list never imported stays an error that says so."""
+    from typer.testing import CliRunner
+
+    from monitor.cli.app import app
+
+    monkeypatch.chdir(tmp_path)
+    config = write_config(tmp_path, "feeds: []\n", VESSEL_RULE)
+    runner = CliRunner()
+    before = runner.invoke(app, ["rules", "check", "--config", str(config)])
+    assert before.exit_code == 1 and "ofac" in before.stderr
+    imported = runner.invoke(app, ["lists", "import", "ofac", str(SAMPLES / "ofac_sdn.xml"), "--config", str(config)])
+    assert imported.exit_code == 0, imported.stderr
+    assert runner.invoke(app, ["rules", "check", "--config", str(config)]).exit_code == 0
+    tested = runner.invoke(app, ["rules", "test", "--text", "Tanker IMO9570853 drifts", "--config", str(config)])
+    assert tested.exit_code == 0 and "listed-vessel" in tested.stdout
+    explained = runner.invoke(
+        app, ["rules", "explain", "listed-vessel", "--text", "Tanker IMO9570853 drifts", "--config", str(config)]
+    )
+    assert explained.exit_code == 0 and "listed-vessel" in explained.stdout
