@@ -11,7 +11,7 @@ from monitor.rules.errors import RuleError, RuleLoadError
 from monitor.rules.limits import MAX_ALIAS_DEPTH, MAX_EXPANDED_TERMS, MAX_TOTAL_TERMS, expanded_terms
 from monitor.rules.ruleset import CompiledRule, RuleSet
 from monitor.rules.source import AliasDef, QueryText, RuleFile, parse_rule_text
-from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
+from monitor.rules.syntax import AliasRef, And, FieldScope, LangIs, Literal, Near, Node, Not, Or
 
 Report = Callable[[int, str], None]  # (query offset, message)
 
@@ -193,7 +193,7 @@ class _QueryResolver:
 
 def resolve_tree(node: Node, aliases: dict[str, Node | None], report: Report) -> Node:
     """Copy of ``node`` with every AliasRef's expansion filled in; unknown names are reported."""
-    if isinstance(node, Literal):
+    if isinstance(node, Literal | LangIs):
         return node
     if isinstance(node, AliasRef):
         if node.name not in aliases:
@@ -223,6 +223,8 @@ class LiteralSharer:
     def share(self, node: Node) -> Node:
         if isinstance(node, Literal):
             return self._literals.setdefault((node.key(), node.source), node)
+        if isinstance(node, LangIs):
+            return node
         if isinstance(node, AliasRef):
             if node.expansion is None:
                 return node

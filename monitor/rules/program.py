@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import assert_never
 
-from monitor.rules.evaluate import ItemText, holds, near_exists
-from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
+from monitor.rules.evaluate import holds, near_exists
+from monitor.rules.itemtext import ItemText
+from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, LangIs, Literal, Near, Node, Not, Or
 
 Test = Callable[[ItemText], bool]
 
 
 def _plain_word(node: Node) -> str | None:
-    """The folded word if ``node`` is one case-insensitive, non-prefix word."""
-    if isinstance(node, Literal) and len(node.words) == 1 and not node.case_sensitive:
+    """The folded word if ``node`` is one case-insensitive, non-prefix, non-loose word."""
+    if isinstance(node, Literal) and len(node.words) == 1 and node.mode == "folded":
         word = node.words[0]
         return None if word.prefix else word.text
     return None
@@ -56,6 +57,9 @@ class ProgramCompiler:
             return self.compile(node.expansion, scope)
         if isinstance(node, AliasRef | Or):
             return self._any(_flatten_or(node), scope)
+        if isinstance(node, LangIs):
+            code = node.code
+            return lambda item: item.lang == code
         if isinstance(node, Not):
             child = self.compile(node.child, scope)
             return lambda item: not child(item)
@@ -83,10 +87,14 @@ def _literal_test(literal: Literal, scope: tuple[str, ...]) -> Test:
     word = _plain_word(literal)
     if word is not None:
         return _words_test(frozenset({word}), scope)
-    if not any(w.prefix for w in literal.words):
+    if not literal.loose and not any(w.prefix for w in literal.words):
+        # Stems (Korean particles) are not in the joined words: such fields take the index.
         needle = " " + " ".join(w.text for w in literal.words) + " "
         exact = literal.case_sensitive
-        return lambda item: any(needle in item.fields[f].padded(exact) for f in scope)
+        return lambda item: any(
+            bool(item.starts(literal, f)) if item.fields[f].has_stems else needle in item.fields[f].padded(exact)
+            for f in scope
+        )
     if len(scope) == 1:
         (field,) = scope
         return lambda item: bool(item.starts(literal, field))

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from monitor.rules.evaluate import ItemText, WordSpan, evidence
-from monitor.rules.explain import Explanation, explain_node
+from monitor.rules.evaluate import WordSpan, evidence
+from monitor.rules.explain import Explanation, explain_node, segmentation
+from monitor.rules.itemtext import ItemText
 from monitor.rules.model import Rule
 from monitor.rules.prefilter import Prefilter
 from monitor.rules.program import ProgramCompiler
@@ -67,10 +68,12 @@ class RuleSet:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
+        lang: str | None = None,
     ) -> tuple[RuleMatch, ...]:
         """Enabled rules whose query holds, whose exclude does not, and whose feeds filter lets
-        the item through; sorted by rule id. ``fields``: title/summary/content plain text."""
-        item = ItemText(fields)
+        the item through; sorted by rule id. ``fields``: title/summary/content plain text;
+        ``lang``: the item's detected language (monitor.langid), for ``lang:`` scopes."""
+        item = ItemText(fields, lang)
         return tuple(
             _rule_match(compiled.rule, item, evidence(compiled.query, item))
             for compiled in self._decide(item, feed_name, feed_tags)
@@ -82,16 +85,17 @@ class RuleSet:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
+        lang: str | None = None,
     ) -> tuple[str, ...]:
         """The ids ``match`` would return, without building evidence and snippets."""
-        item = ItemText(fields)
+        item = ItemText(fields, lang)
         return tuple(c.rule.id for c in self._decide(item, feed_name, feed_tags))
 
     def _decide(self, item: ItemText, feed_name: str | None, feed_tags: Sequence[str]) -> list[CompiledRule]:
-        texts = [f.folded_text for f in item.fields.values()]
+        keys, texts = item.prefilter_input(self._prefilter.loose)
         offered = {fold(name) for name in ([feed_name] if feed_name else []) + list(feed_tags)}
         found = []
-        for index in self._prefilter.candidates(item.present, texts):
+        for index in self._prefilter.candidates(keys, texts):
             wanted = self._feeds[index]
             if wanted and wanted.isdisjoint(offered):
                 continue
@@ -107,10 +111,11 @@ class RuleSet:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
+        lang: str | None = None,
     ) -> Explanation:
         """Why ``rule_id`` did or did not match; ``matched`` equals what match() decides."""
         compiled = self._by_id[rule_id]
-        item = ItemText(fields)
+        item = ItemText(fields, lang)
         query = explain_node(compiled.query, item)
         exclude = explain_node(compiled.exclude, item) if compiled.exclude is not None else None
         excluded = exclude is not None and exclude.matched
@@ -127,6 +132,8 @@ class RuleSet:
             feed_allowed=allowed,
             feed_name=feed_name,
             feed_tags=tuple(feed_tags),
+            lang=lang,
+            segmentation=segmentation(item),
         )
 
     def query_tree(self, rule_id: str) -> Node:
