@@ -20,7 +20,7 @@ from monitor.store import Store, StoreUnavailableError
 from monitor.store.db import alembic_config
 from monitor.stories import story_key
 
-HEAD = "0006"
+HEAD = "0007"
 EXPECTED_TABLES = {
     "feeds", "stories", "items", "item_bands", "hits", "routed_hits", "deliveries", "notices", "alembic_version"
 }  # fmt: skip
