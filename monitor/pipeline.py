@@ -181,7 +181,8 @@ class Pipeline:
         fresh = [item for item in items if item.key not in known]
         rules = self._rules()
         matches = {
-            item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags, lang=item.lang) for item in fresh
+            item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags, lang=item.lang)
+            for item in fresh
         }
         return _Prepared(rules, fresh, matches)
 
