@@ -54,7 +54,7 @@ def _rss(root: Path, source: str, lang: str, text: bytes | None = None) -> Itera
         content = " ".join(part.get("value", "") for part in entry.get("content", []))
         summary = entry.get("summary", "")
         if summary and summary == content:
-            summary = ""
+            content = ""  # feedparser mirrors content into summary; production keeps the summary
         title = entry.get("title", "")
         item_lang = lang
         if lang == "ko" and not _HANGUL.search(title + summary + content):
