@@ -52,7 +52,7 @@ class FieldText:
         """The words as ``mode`` compares them, one per position."""
         if mode == "exact":
             return self.words
-        if mode == "folded":
+        if mode == "folded" or self.folded_text.isascii():  # ASCII words fold loosely to lower case
             return self.folded
         return [loose(word) for word in self.words]
 
@@ -68,6 +68,8 @@ class FieldText:
 
     def index(self, mode: str) -> dict[str, list[int]]:
         """Word (or stem) → ascending positions, compared as ``mode``."""
+        if mode == "loose" and self.folded_text.isascii():
+            mode = "folded"
         table = self._index.get(mode)
         if table is None:
             table = {}
@@ -114,7 +116,7 @@ class ItemText:
     ``present`` holds every case-folded word and stem of all fields (the prefilter adds its
     ``prefix*`` keys to it; those cannot clash with words, which never contain "*")."""
 
-    __slots__ = ("_cache", "_field_words", "fields", "lang", "present")
+    __slots__ = ("_cache", "_field_words", "_padded_all", "fields", "lang", "present")
 
     def __init__(self, fields: Mapping[str, str], lang: str | None = None) -> None:
         self.fields: dict[str, FieldText] = {name: FieldText(fields.get(name) or "") for name in FIELDS}
@@ -127,6 +129,14 @@ class ItemText:
         # literals one shared object, so rules still share the results.
         self._cache: dict[str, dict[int, list[int]]] = {name: {} for name in FIELDS}
         self._field_words: dict[str, set[str]] = {}
+        self._padded_all: str | None = None
+
+    def padded_all(self) -> str:
+        """Every field's folded words joined by single spaces, fields apart by two, with a space
+        at both ends: " prefix" occurs in it exactly where a word starts with prefix."""
+        if self._padded_all is None:
+            self._padded_all = " " + "  ".join(f.folded_text for f in self.fields.values()) + " "
+        return self._padded_all
 
     def field_words(self, field: str) -> set[str]:
         """The case-folded words (and stems) of one field."""
@@ -156,9 +166,20 @@ class ItemText:
         cache = self._cache[field]
         found = cache.get(id(literal))
         if found is None:
-            found = _find(literal, self.fields[field])
+            found = [] if self._absent(literal) else _find(literal, self.fields[field])
             cache[id(literal)] = found
         return found
+
+    def _absent(self, literal: Literal) -> bool:
+        """A cheap proof that the literal's first word is in no field (most members of a large
+        alias are absent from any one item: this skips their word-index lookups)."""
+        if literal.loose and not all(f.folded_text.isascii() for f in self.fields.values()):
+            return False  # loose forms of non-ASCII words differ from their folded forms
+        first = literal.words[0]
+        text = first.text.lower() if literal.case_sensitive else first.text
+        if first.prefix:
+            return " " + text not in self.padded_all()
+        return text not in self.present
 
 
 def _find(literal: Literal, field: FieldText) -> list[int]:
