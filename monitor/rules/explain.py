@@ -137,7 +137,7 @@ def segmentation(item: ItemText) -> tuple[str, ...]:
             continue
         stems = field.stems("exact")
         shown = [
-            f"{stems[i][-1]}+{word[len(stems[i][-1]) :]}" if i in stems else word for i, word in enumerate(field.words)
+            f"{stems[i][0]}+{word[len(stems[i][0]) :]}" if i in stems else word for i, word in enumerate(field.words)
         ]
         lines.append(f"{name}: " + " | ".join(shown))
     return tuple(lines)

@@ -57,8 +57,8 @@ _UNDECOMPOSED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı":
 
 
 def particle_stems(word: str) -> tuple[str, ...]:
-    """``word`` without each Korean particle it ends with (북한에서는 → 북한에서, 북한), longest
-    stem first; () for a word that does not end in Hangul."""
+    """``word`` without each Korean particle it ends with (북한에서는 → 북한, 북한에서), shortest
+    stem first; () for a word that does not end in a particle."""
     candidates = _BY_LAST.get(word[-1]) if word else None
     if not candidates:
         return ()
