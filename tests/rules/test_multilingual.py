@@ -19,7 +19,8 @@ def spans(query: str, title: str, lang: str | None = None) -> list[tuple[int, in
 
 
 def test_japanese_and_chinese_are_cut_into_words() -> None:
-    assert words("北朝鮮がロシアに弾道ミサイルを供与") == ["北朝鮮", "が", "ロシア", "に", "弾道", "ミサイル", "を", "供与"]
+    japanese = ["北朝鮮", "が", "ロシア", "に", "弾道", "ミサイル", "を", "供与"]
+    assert words("北朝鮮がロシアに弾道ミサイルを供与") == japanese
     assert words("朝鲜向俄罗斯提供导弹") == ["朝鲜", "向", "俄罗斯", "提供", "导弹"]
     assert words("Russia's S-400 北朝鮮") == ["Russia", "S", "400", "北朝鮮"]  # other scripts as before
 
