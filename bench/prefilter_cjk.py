@@ -19,8 +19,8 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from itertools import pairwise
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
