@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from match import load_items  # noqa: E402
 from multilingual_corpus import load_multilingual  # noqa: E402
+from prefilter import best_of  # noqa: E402
 
 from monitor.rules import RuleSet, compile_text, load_rules  # noqa: E402
 from monitor.rules.itemtext import ItemText  # noqa: E402
@@ -82,15 +82,6 @@ def generated_rules(items: Sequence[Item], count: int, seed: int) -> str:
         query = rng.choice(shapes)().replace("'", "''")
         lines += [f"  - id: g{number}", f"    query: '{query}'"]
     return "\n".join(lines) + "\n"
-
-
-def best_of(repeats: int, run: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.process_time()
-        run()
-        best = min(best, time.process_time() - started)
-    return best
 
 
 def measure(ruleset: RuleSet, items: Sequence[Item], repeats: int) -> tuple[float, float, float, float]:
