@@ -69,9 +69,7 @@ def stored_lists(config: Path | None) -> ListProvider:
     return provide
 
 
-def rules_or_exit(
-    paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT, *, config: Path | None = None
-) -> RuleSet:
+def rules_or_exit(paths: tuple[Path, ...], code: int = EXIT_INVALID_INPUT, *, config: Path | None = None) -> RuleSet:
     try:
         loaded = read_rules(paths, stored_lists(config))
     except RuleLoadError as exc:
