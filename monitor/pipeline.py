@@ -175,7 +175,8 @@ class Pipeline:
         self, job: FeedJob, result: FetchResult, parsed: ParsedBody, digest: str, prepared: _Prepared
     ) -> FeedReport:
         now = self._clock()
-        self._store.set_feed_title(job.id, parsed.feed.title)  # before the alerts that show it
+        if job.shown_name is not None and job.shown_name != parsed.feed.title:  # named feeds: no query
+            self._store.set_feed_title(job.id, parsed.feed.title)  # before the alerts that show it
         saved = save_and_queue(
             self._store,
             job.id,

@@ -183,6 +183,7 @@ def _feed_job(row: FeedRow) -> FeedJob:
         state=ConditionalState(etag=row.etag, last_modified=row.last_modified, body_sha256=row.body_sha256),
         consecutive_failures=row.consecutive_failures,
         last_success_at=row.last_success_at,
+        shown_name=None if row.named else row.name,
     )
 
 

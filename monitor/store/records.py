@@ -47,6 +47,7 @@ class FeedJob:
     state: ConditionalState
     consecutive_failures: int
     last_success_at: datetime | None
+    shown_name: str | None = None  # a feed configured without a name: what it is shown as now
 
 
 @dataclass(frozen=True, slots=True)
