@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from match import SEED, RuleGenerator, Vocabulary, load_items  # noqa: E402
 
 from monitor.rules import compile_text  # noqa: E402
-from monitor.rules.evaluate import ItemText  # noqa: E402
+from monitor.rules.itemtext import ItemText  # noqa: E402
 from monitor.rules.prefilter import Prefilter, rule_groups  # noqa: E402
 from monitor.rules.syntax import Node  # noqa: E402
 

@@ -124,7 +124,9 @@ class FullText:
         if policy.mode is FullTextMode.ALWAYS:
             return True
         teaser = len(item.summary.split()) < self._teaser_words
-        prospects = rules.prospects(item.fields(), feed_name=feed_name, feed_tags=feed_tags, partial=teaser)
+        prospects = rules.prospects(
+            item.fields(), feed_name=feed_name, feed_tags=feed_tags, partial=teaser, lang=item.lang
+        )
         return bool(prospects)
 
     async def _on_article(
@@ -135,7 +137,7 @@ class FullText:
         if article is None:
             return ()
         fields = {"title": item.title, "summary": item.summary, "content": article.text}
-        matched = await asyncio.to_thread(rules.match, fields, feed_name=feed_name, feed_tags=feed_tags)
+        matched = await asyncio.to_thread(rules.match, fields, feed_name=feed_name, feed_tags=feed_tags, lang=item.lang)
         return tuple(replace(match, article=article) for match in matched)
 
     async def article(self, url: str) -> ArticleRef | None:

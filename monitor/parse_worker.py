@@ -1,6 +1,6 @@
 """What a parse worker process does with one fetched body.
 
-feedparser and story fingerprinting are pure Python CPU work; the main process is busy with
+feedparser, story fingerprinting and language detection are CPU work; the main process is busy with
 fetching, matching and SQL, so both run here, in the process pool (monitor.runtime.parse_pool).
 This module imports only what that needs, which keeps each worker small.
 """
@@ -8,8 +8,9 @@ This module imports only what that needs, which keeps each worker small.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from monitor.langid import item_language
 from monitor.parse import parse_feed
 from monitor.stories import StoryKey, story_key
 from monitor.types import ParsedFeed
@@ -22,7 +23,10 @@ class ParsedBody:
 
 
 def parse_body(body: bytes, *, feed_url: str, final_url: str, headers: Mapping[str, str], max_items: int) -> ParsedBody:
-    """Parse and normalize (monitor.parse.parse_feed), then fingerprint every item."""
+    """Parse and normalize (monitor.parse.parse_feed), detect each item's language, then
+    fingerprint every item."""
     feed = parse_feed(body, feed_url=feed_url, final_url=final_url, headers=headers, max_items=max_items)
+    items = tuple(replace(item, lang=item_language(item.title, item.summary, item.content)) for item in feed.items)
+    feed = replace(feed, items=items)
     keys = {item.key: story_key(item.title, item.summary, item.link) for item in feed.items}
     return ParsedBody(feed, keys)

@@ -168,7 +168,10 @@ class Pipeline:
         known = self._store.known_item_keys(job.id, [item.key for item in items])
         fresh = [item for item in items if item.key not in known]
         rules = self._rules()
-        matches = {item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags) for item in fresh}
+        matches = {
+            item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags, lang=item.lang)
+            for item in fresh
+        }
         return _Prepared(rules, fresh, matches)
 
     def _store_items(

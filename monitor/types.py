@@ -114,6 +114,7 @@ class Item:
     link: str | None
     published: datetime | None
     author: str | None = None
+    lang: str | None = None  # ISO 639-1 code detected by the parse worker (monitor.langid)
 
     def fields(self) -> Mapping[str, str]:
         """The text fields that watch rules look at."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import gzip
 import pickle
@@ -182,6 +183,7 @@ def test_feed_parse_error_survives_pickling() -> None:
 
 
 def test_parse_body_runs_in_a_process_pool_and_fingerprints_every_item() -> None:
+    """It also detects each item's language (the rest of the item is what parse_feed gives)."""
     call = functools.partial(parse_body, feed_url=FEED_URL, final_url=FINAL_URL, headers=XML, max_items=500)
     with ProcessPoolExecutor(max_workers=1) as pool:
         parsed = pool.submit(call, RSS.encode()).result(timeout=60)
@@ -189,7 +191,11 @@ def test_parse_body_runs_in_a_process_pool_and_fingerprints_every_item() -> None
             pool.submit(call, LOGIN_PAGE_HTML).result(timeout=60)
     keys = ["guid:item-1", "link:https://news.example.org/2024/04/second"]
     assert [item.key for item in parsed.feed.items] == keys
-    assert parsed.feed == parse_feed(RSS.encode(), feed_url=FEED_URL, final_url=FINAL_URL, headers=XML)
+    assert [item.lang for item in parsed.feed.items] == ["en", "en"]
+    unlabelled = tuple(dataclasses.replace(item, lang=None) for item in parsed.feed.items)
+    assert dataclasses.replace(parsed.feed, items=unlabelled) == parse_feed(
+        RSS.encode(), feed_url=FEED_URL, final_url=FINAL_URL, headers=XML
+    )
     assert list(parsed.story_keys) == keys
     for item in parsed.feed.items:
         assert parsed.story_keys[item.key] == story_key(item.title, item.summary, item.link)

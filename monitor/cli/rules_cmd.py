@@ -23,6 +23,7 @@ from monitor.cli.common import (
 )
 from monitor.config import ConfigError, config_path, load_settings
 from monitor.fetch import Fetcher, FetchSettings
+from monitor.langid import item_language
 from monitor.parse import FeedParseError, parse_feed
 from monitor.rules import Rule, RuleLoadError, RuleSet, read_rules
 from monitor.rules.consistency import check_rules
@@ -40,6 +41,9 @@ FeedOption = Annotated[
     str | None, typer.Option("--feed", help="Feed name the items come from (for rules with feeds:).")
 ]
 FeedTagOption = Annotated[list[str] | None, typer.Option("--feed-tag", help="A tag of that feed; repeatable.")]
+LangOption = Annotated[
+    str | None, typer.Option("--lang", help="The items' language for lang: scopes (default: detected).")
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ def test_rules(
     ] = None,
     feed: FeedOption = None,
     feed_tag: FeedTagOption = None,
+    lang: LangOption = None,
     config: ConfigOption = None,
     rules_dir: RulesDirOption = None,
 ) -> None:
@@ -138,12 +143,14 @@ def test_rules(
         items = _items_from_url(url or "")
     tags = tuple(feed_tag or ())
     for item in items:
-        matches = ruleset.match(item.fields(), feed_name=feed, feed_tags=tags)
+        item_lang = lang or item_language(item.title, item.summary, item.content)
+        matches = ruleset.match(item.fields(), feed_name=feed, feed_tags=tags, lang=item_lang)
         if only_matches and not matches:
             continue
         why = None
         if explain_rule is not None:
-            why = ruleset.explain(explain_rule, item.fields(), feed_name=feed, feed_tags=tags).render()
+            explanation = ruleset.explain(explain_rule, item.fields(), feed_name=feed, feed_tags=tags, lang=item_lang)
+            why = explanation.render()
         typer.echo(_json_line(item, matches, why) if output == "json" else _text_block(item, matches, why))
 
 
@@ -239,14 +246,17 @@ def explain(
     title: Annotated[str, typer.Option(help="Title to go with --text.")] = "",
     feed: FeedOption = None,
     feed_tag: FeedTagOption = None,
+    lang: LangOption = None,
     config: ConfigOption = None,
     rules_dir: RulesDirOption = None,
 ) -> None:
-    """Show why a rule does or does not match a text, branch by branch."""
+    """Show why a rule does or does not match a text, branch by branch (and, for text written
+    without spaces or in Korean, how it was cut into words)."""
     ruleset = rules_or_exit(_rule_paths(rules_dir, config), config=config)
     _require_rule(ruleset, rule_id)
     fields = {"title": title, "summary": text, "content": ""}
-    explanation = ruleset.explain(rule_id, fields, feed_name=feed, feed_tags=tuple(feed_tag or ()))
+    item_lang = lang or item_language(title, text)
+    explanation = ruleset.explain(rule_id, fields, feed_name=feed, feed_tags=tuple(feed_tag or ()), lang=item_lang)
     typer.echo(explanation.render())
 
 
@@ -279,9 +289,12 @@ def _backtest(store: Store, ruleset: RuleSet, cutoff: Any, only_rule: str | None
     checked = 0
     for stored in store.iter_items(since=cutoff):
         checked += 1
+        item = stored.item
+        # Items stored before languages were detected (migration 0007) have none yet.
+        lang = item.lang or item_language(item.title, item.summary, item.content)
         now = {
             m.rule_id
-            for m in ruleset.match(stored.item.fields(), feed_name=stored.feed_name, feed_tags=stored.feed_tags)
+            for m in ruleset.match(item.fields(), feed_name=stored.feed_name, feed_tags=stored.feed_tags, lang=lang)
         }
         before = set(stored.hit_rule_ids)
         label = f"[{stored.feed_name}] {stored.item.title}"

@@ -12,7 +12,7 @@ from monitor.rules.limits import MAX_ALIAS_DEPTH, MAX_EXPANDED_TERMS, MAX_TOTAL_
 from monitor.rules.lists import WatchList, expand, list_refs
 from monitor.rules.ruleset import CompiledRule, RuleSet
 from monitor.rules.source import AliasDef, QueryText, RuleFile, parse_rule_text
-from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
+from monitor.rules.syntax import AliasRef, And, FieldScope, LangIs, Literal, Near, Node, Not, Or
 
 Report = Callable[[int, str], None]  # (query offset, message)
 
@@ -233,7 +233,7 @@ def resolve_tree(
 ) -> Node:
     """Copy of ``node`` with every AliasRef's expansion filled in; unknown names are reported
     (``problems``: why a name cannot be resolved, when there is more to say than "unknown")."""
-    if isinstance(node, Literal):
+    if isinstance(node, Literal | LangIs):
         return node
     if isinstance(node, AliasRef):
         if node.name not in aliases:
@@ -263,6 +263,8 @@ class LiteralSharer:
     def share(self, node: Node) -> Node:
         if isinstance(node, Literal):
             return self._literals.setdefault((node.key(), node.source), node)
+        if isinstance(node, LangIs):
+            return node
         if isinstance(node, AliasRef):
             if node.expansion is None:
                 return node

@@ -3,7 +3,9 @@
 Semantics (the naive matcher in naive.py implements the same, independently, with regexes):
 
 * A literal occurs at word position i of a field when its words equal (or, for a prefix word,
-  start) the field's words i, i+1, ... (case-folded unless case-sensitive).
+  start) the field's words i, i+1, ... (case-folded unless case-sensitive; loose-folded for ``~``
+  terms). A word ending in a Korean particle also equals its stem (itemtext.py).
+* ``lang:ko`` holds when the item's detected language is ko.
 * ``A NEAR/n B``: an occurrence of A and one of B in the same field, not overlapping, with at
   most n other words between them. ONEAR also needs A's occurrence to end before B's starts.
   The occurrence of a NEAR is the stretch from the first to the last of its words, so NEARs nest.
@@ -15,159 +17,28 @@ Semantics (the naive matcher in naive.py implements the same, independently, wit
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import assert_never
 
+from monitor.rules.itemtext import ItemText
 from monitor.rules.syntax import (
     FIELDS,
     AliasRef,
     And,
     FieldScope,
+    LangIs,
     Literal,
     Near,
     Node,
     Not,
     Or,
-    WordPattern,
 )
-from monitor.rules.text import mask_possessives, split_words, word_spans
 
 _POSITIONAL = (Literal, AliasRef, Near)
 # (first word, end word exclusive, the literal word stretches inside it)
 Occurrence = tuple[int, int, tuple[tuple[int, int], ...]]
 # (field, first word, end word exclusive)
 WordSpan = tuple[str, int, int]
-
-
-class FieldText:
-    """One field's text split into words once, with lazily built lookup tables."""
-
-    __slots__ = (
-        "_char_spans",
-        "_exact",
-        "_folded_index",
-        "_padded",
-        "_sorted",
-        "folded",
-        "folded_text",
-        "masked",
-        "text",
-        "words",
-    )
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.masked = mask_possessives(text)
-        self.words: list[str] = split_words(self.masked)
-        # Lower-casing the joined words equals lower-casing each word; one C call is faster.
-        self.folded_text = " ".join(self.words).lower()
-        self.folded: list[str] = self.folded_text.split()
-        self._folded_index: dict[str, list[int]] | None = None
-        self._exact: dict[str, list[int]] | None = None
-        self._char_spans: list[tuple[int, int]] | None = None
-        self._sorted: dict[bool, list[str]] = {}
-        self._padded: dict[bool, str] = {}
-
-    def starting_with(self, prefix: str, case_sensitive: bool) -> list[str]:
-        """Distinct words that start with ``prefix`` (bisect over the sorted distinct words)."""
-        ordered = self._sorted.get(case_sensitive)
-        if ordered is None:
-            ordered = self._sorted[case_sensitive] = sorted(self.index(case_sensitive))
-        first = bisect_left(ordered, prefix)
-        last = first
-        while last < len(ordered) and ordered[last].startswith(prefix):
-            last += 1
-        return ordered[first:last]
-
-    def padded(self, case_sensitive: bool) -> str:
-        """The words joined by single spaces, with a space at both ends: a phrase of plain
-        words occurs exactly when " w1 w2 " is a substring."""
-        text = self._padded.get(case_sensitive)
-        if text is None:
-            joined = " ".join(self.words) if case_sensitive else self.folded_text
-            text = self._padded[case_sensitive] = f" {joined} "
-        return text
-
-    def index(self, case_sensitive: bool) -> dict[str, list[int]]:
-        """Word → positions, in original case or case-folded."""
-        if case_sensitive:
-            if self._exact is None:
-                self._exact = _positions(self.words)
-            return self._exact
-        if self._folded_index is None:
-            self._folded_index = _positions(self.folded)
-        return self._folded_index
-
-    def char_span(self, first: int, end: int) -> tuple[int, int]:
-        """Character offsets in the original text of words first..end-1."""
-        if self._char_spans is None:
-            self._char_spans = word_spans(self.masked)
-        return self._char_spans[first][0], self._char_spans[end - 1][1]
-
-
-def _positions(words: list[str]) -> dict[str, list[int]]:
-    table: dict[str, list[int]] = {}
-    for position, word in enumerate(words):
-        table.setdefault(word, []).append(position)
-    return table
-
-
-class ItemText:
-    """The three text fields of one item, tokenized on demand.
-
-    ``present`` holds every case-folded word of all fields (the prefilter adds its ``prefix*``
-    keys to it; those cannot clash with words, which never contain "*")."""
-
-    __slots__ = ("_cache", "_field_words", "fields", "present")
-
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        self.fields: dict[str, FieldText] = {name: FieldText(fields.get(name) or "") for name in FIELDS}
-        self.present: set[str] = set().union(*(f.folded for f in self.fields.values()))
-        # Keyed by id(): hashing a Literal walks its fields, and compile_rules makes equal
-        # literals one shared object, so rules still share the results.
-        self._cache: dict[str, dict[int, list[int]]] = {name: {} for name in FIELDS}
-        self._field_words: dict[str, set[str]] = {}
-
-    def field_words(self, field: str) -> set[str]:
-        """The case-folded words of one field."""
-        found = self._field_words.get(field)
-        if found is None:
-            found = self._field_words[field] = set(self.fields[field].folded)
-        return found
-
-    def starts(self, literal: Literal, field: str) -> list[int]:
-        """Word positions in ``field`` where ``literal`` begins (cached per literal)."""
-        cache = self._cache[field]
-        found = cache.get(id(literal))
-        if found is None:
-            found = _find(literal, self.fields[field])
-            cache[id(literal)] = found
-        return found
-
-
-def _find(literal: Literal, field: FieldText) -> list[int]:
-    first = literal.words[0]
-    index = field.index(literal.case_sensitive)
-    if first.prefix:
-        matching = field.starting_with(first.text, literal.case_sensitive)
-        starts = sorted(p for word in matching for p in index[word])
-    else:
-        starts = index.get(first.text, [])
-    if len(literal.words) == 1:
-        return starts
-    words = field.words if literal.case_sensitive else field.folded
-    rest = literal.words[1:]
-    return [s for s in starts if _continues(words, s + 1, rest)]
-
-
-def _continues(words: list[str], at: int, rest: tuple[WordPattern, ...]) -> bool:
-    if at + len(rest) > len(words):
-        return False
-    for offset, pattern in enumerate(rest):
-        word = words[at + offset]
-        if not (word.startswith(pattern.text) if pattern.prefix else word == pattern.text):
-            return False
-    return True
 
 
 def members(node: Or, item: ItemText) -> Sequence[Node]:
@@ -186,6 +57,8 @@ def holds(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> bool:
     if isinstance(node, AliasRef):
         assert node.expansion is not None, "aliases are resolved before evaluation"
         return holds(node.expansion, item, scope)
+    if isinstance(node, LangIs):
+        return item.lang == node.code
     if isinstance(node, Not):
         return not holds(node.child, item, scope)
     if isinstance(node, And):
@@ -263,14 +136,14 @@ def evidence(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) -> set
     """Word stretches of every literal occurrence that made a (true) node true."""
     if isinstance(node, Literal):
         first = node.words[0]
-        if not (node.case_sensitive or first.prefix or first.text in item.present):
+        if not (node.case_sensitive or node.loose or first.prefix or first.text in item.present):
             return set()  # absent: skips the lookups for most members of a large alias
         size = len(node.words)
         return {(f, s, s + size) for f in scope for s in item.starts(node, f)}
     if isinstance(node, AliasRef):
         assert node.expansion is not None, "aliases are resolved before evaluation"
         return evidence(node.expansion, item, scope)
-    if isinstance(node, Not):
+    if isinstance(node, Not | LangIs):
         return set()
     if isinstance(node, And | Or):
         # Children of a true AND are all true; a word, alias or NEAR that is absent yields no

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import assert_never
 
-from monitor.rules.evaluate import ItemText, WordSpan, evidence, holds, near_pairs
-from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
+from monitor.rules.evaluate import WordSpan, evidence, holds, near_pairs
+from monitor.rules.itemtext import ItemText
+from monitor.rules.segment import NO_SPACES_RE
+from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, LangIs, Literal, Near, Node, Not, Or
 from monitor.rules.syntax import render as render_node
 
 
@@ -45,6 +47,8 @@ class Explanation:
     feed_allowed: bool
     feed_name: str | None
     feed_tags: tuple[str, ...]
+    lang: str | None = None
+    segmentation: tuple[str, ...] = ()  # "field: word | word | stem+particle …" for non-spaced or Korean text
 
     def render(self) -> str:
         verdict = "MATCH" if self.matched else "NO MATCH"
@@ -58,6 +62,9 @@ class Explanation:
         if self.excluded:
             reasons.append("exclude matched")
         lines = [f"rule {self.rule_id}: {verdict}" + (f" ({'; '.join(reasons)})" if reasons else "")]
+        if self.lang is not None or self.segmentation:
+            lines.append(f"  language: {self.lang or 'unknown'}")
+        lines += [f"  words of {line}" for line in self.segmentation]
         lines.append("  query:")
         lines += self.query.lines(2)
         if self.exclude is None:
@@ -88,6 +95,8 @@ def explain_node(node: Node, item: ItemText, scope: tuple[str, ...] = FIELDS) ->
     if isinstance(node, AliasRef):
         words = _texts(item, evidence(node, item, scope)) if matched else ()
         return ExplainNode("@" + node.name, matched, words, is_leaf=True)
+    if isinstance(node, LangIs):
+        return ExplainNode(f"lang:{node.code} (item: {item.lang or 'unknown'})", matched)
     if isinstance(node, Not):
         return ExplainNode("NOT", matched, children=(explain_node(node.child, item, scope),))
     if isinstance(node, And | Or):
@@ -117,3 +126,18 @@ def _texts(item: ItemText, spans: set[WordSpan] | Sequence[WordSpan]) -> tuple[s
         start, stop = text.char_span(first, end)
         texts.setdefault(text.text[start:stop], None)
     return tuple(texts)
+
+
+def segmentation(item: ItemText) -> tuple[str, ...]:
+    """How each field written without spaces (Chinese, Japanese, Thai…) or in Korean was cut
+    into words: "title: 北朝鮮 | が | ロシア", a Korean word with a particle as "북한+이"."""
+    lines = []
+    for name, field in item.fields.items():
+        if not (field.has_stems or NO_SPACES_RE.search(field.text)):
+            continue
+        stems = field.stems("exact")
+        shown = [
+            f"{stems[i][0]}+{word[len(stems[i][0]) :]}" if i in stems else word for i, word in enumerate(field.words)
+        ]
+        lines.append(f"{name}: " + " | ".join(shown))
+    return tuple(lines)

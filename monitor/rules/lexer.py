@@ -24,6 +24,7 @@ class Kind(Enum):
     PHRASE = "phrase"
     ALIAS = "alias"
     FIELD = "field"
+    LANG = "lang"
     LPAREN = "("
     RPAREN = ")"
     AND = "AND"
@@ -42,6 +43,7 @@ class Token:
     case_sensitive: bool = False
     distance: int = DEFAULT_NEAR
     ordered: bool = False
+    loose: bool = False
 
 
 _SPECIAL = '()"'
@@ -52,6 +54,8 @@ LIST_REF_RE = re.compile(r"list:([A-Za-z0-9_][A-Za-z0-9_-]*)(?:\[([A-Za-z]+)\])?
 _PROXIMITY_RE = re.compile(r"(O?NEAR)(?:/(.*))?")
 _MAX_DISTANCE = 1000
 _OPERATORS = {"AND": Kind.AND, "OR": Kind.OR, "NOT": Kind.NOT}
+_LANG_RE = re.compile(r"(lang):([^\s()\"]*)(\(?)", re.IGNORECASE)
+_LANG_CODE_RE = re.compile(r"[a-z]{2,3}")
 _COUNTED = frozenset({Kind.AND, Kind.OR, Kind.NOT, Kind.NEAR, Kind.FIELD})
 
 
@@ -88,8 +92,11 @@ def _next_token(text: str, pos: int) -> Token:
         return Token(Kind.LPAREN, pos, "(")
     if char == ")":
         return Token(Kind.RPAREN, pos, ")")
-    if char == '"' or text.startswith('="', pos):
+    if char == '"' or text.startswith(('="', '~"'), pos):
         return _phrase(text, pos)
+    lang = _LANG_RE.match(text, pos)
+    if lang is not None:
+        return _lang(pos, lang)
     field = _FIELD_RE.match(text, pos)
     if field is not None:
         return _field(text, pos, field.group(1))
@@ -100,15 +107,24 @@ def _next_token(text: str, pos: int) -> Token:
 
 
 def _phrase(text: str, pos: int) -> Token:
-    case_sensitive = text[pos] == "="
-    open_quote = pos + 1 if case_sensitive else pos
+    case_sensitive, loose = text[pos] == "=", text[pos] == "~"
+    open_quote = pos + 1 if case_sensitive or loose else pos
     close = text.find('"', open_quote + 1)
     if close < 0:
         raise QuerySyntaxError('unterminated phrase: missing closing "', open_quote)
     body = text[open_quote + 1 : close]
     if not body.strip():
         raise QuerySyntaxError("empty phrase", open_quote)
-    return Token(Kind.PHRASE, pos, text[pos : close + 1], body, case_sensitive=case_sensitive)
+    return Token(Kind.PHRASE, pos, text[pos : close + 1], body, case_sensitive=case_sensitive, loose=loose)
+
+
+def _lang(pos: int, found: re.Match[str]) -> Token:
+    """``lang:ko``: one ISO 639-1 (or 639-3) code. Several are written (lang:ru OR lang:uk)."""
+    name, code = found.group(1), found.group(2)
+    if _LANG_CODE_RE.fullmatch(code.lower()) is None:
+        hint = "; for several languages write (lang:ru OR lang:uk)" if found.group(3) else ""
+        raise QuerySyntaxError(f'expected a language code such as ko, ru or zh right after "{name}:"{hint}', pos)
+    return Token(Kind.LANG, pos, f"{name}:{code}", code.lower())
 
 
 def _field(text: str, pos: int, name: str) -> Token:
@@ -121,6 +137,17 @@ def _field(text: str, pos: int, name: str) -> Token:
     return Token(Kind.FIELD, pos, source, name.lower())
 
 
+def _alias(chunk: str, pos: int) -> Token:
+    name = chunk[1:]
+    if name.startswith("list:"):
+        if LIST_REF_RE.fullmatch(name) is None:
+            message = f'invalid list reference "{chunk}" (write @list:NAME or @list:NAME[Schema])'
+            raise QuerySyntaxError(message, pos)
+    elif _ALIAS_NAME_RE.fullmatch(name) is None:
+        raise QuerySyntaxError(f'invalid alias name "{chunk}" (use letters, digits, "_" and "-")', pos)
+    return Token(Kind.ALIAS, pos, chunk, name)
+
+
 def _bare(chunk: str, pos: int) -> Token:
     if chunk in _OPERATORS:
         return Token(_OPERATORS[chunk], pos, chunk)
@@ -128,22 +155,25 @@ def _bare(chunk: str, pos: int) -> Token:
     if proximity is not None:
         return _proximity(chunk, pos, proximity)
     if chunk.startswith("@"):
-        name = chunk[1:]
-        if name.startswith("list:"):
-            if LIST_REF_RE.fullmatch(name) is None:
-                message = f'invalid list reference "{chunk}" (write @list:NAME or @list:NAME[Schema])'
-                raise QuerySyntaxError(message, pos)
-            return Token(Kind.ALIAS, pos, chunk, name)
-        if _ALIAS_NAME_RE.fullmatch(name) is None:
-            raise QuerySyntaxError(f'invalid alias name "{chunk}" (use letters, digits, "_" and "-")', pos)
-        return Token(Kind.ALIAS, pos, chunk, name)
+        return _alias(chunk, pos)
     if chunk.startswith("="):
         if len(chunk) == 1:
             raise QuerySyntaxError("'=' must be followed by a word or phrase, without a space", pos)
         if chunk.startswith("=@"):
             raise QuerySyntaxError("'=' (case-sensitive) applies to words and phrases, not aliases", pos)
+        if chunk.startswith("=~"):
+            raise QuerySyntaxError(CASE_AND_LOOSE, pos)
         return Token(Kind.WORD, pos, chunk, chunk[1:], case_sensitive=True)
+    if chunk.startswith("~"):
+        if len(chunk) == 1 or chunk.startswith("~@"):
+            raise QuerySyntaxError("'~' (accent- and width-insensitive) must be followed by a word or phrase", pos)
+        if chunk.startswith("~="):
+            raise QuerySyntaxError(CASE_AND_LOOSE, pos)
+        return Token(Kind.WORD, pos, chunk, chunk[1:], loose=True)
     return Token(Kind.WORD, pos, chunk, chunk)
+
+
+CASE_AND_LOOSE = "'~' already ignores case, accents and width; it cannot be combined with '=' (case-sensitive)"
 
 
 def _proximity(chunk: str, pos: int, found: re.Match[str]) -> Token:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
+from monitor.rules.syntax import AliasRef, And, FieldScope, LangIs, Literal, Near, Node, Not, Or
 
 MAX_NESTING = 32  # operators inside one another (each NEAR of a chain counts), and open parentheses
 MAX_OPERATORS = 1_000  # AND, OR, NOT, NEAR/ONEAR and field scopes in one query as written
@@ -30,7 +30,7 @@ MAX_TOTAL_TERMS = 1_000_000  # the same, summed over every query and exclude of 
 def expanded_terms(node: Node, alias_terms: dict[str, int]) -> int:
     """How many terms ``node`` stands for with each ``@alias`` counted as its expansion
     (``alias_terms``). Walks only the query as written, whose depth the parser bounds."""
-    if isinstance(node, Literal):
+    if isinstance(node, Literal | LangIs):
         return 1
     if isinstance(node, AliasRef):
         return alias_terms.get(node.name, 1)

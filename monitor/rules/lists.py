@@ -17,9 +17,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import assert_never
 
-from monitor.rules.evaluate import ItemText, WordSpan
+from monitor.rules.evaluate import WordSpan
+from monitor.rules.itemtext import ItemText
 from monitor.rules.lexer import LIST_REF_RE as REF_RE
-from monitor.rules.syntax import FIELDS, AliasRef, And, FieldScope, Literal, Near, Node, Not, Or, TermIndex, WordPattern
+from monitor.rules.syntax import (
+    FIELDS,
+    AliasRef,
+    And,
+    FieldScope,
+    LangIs,
+    Literal,
+    Near,
+    Node,
+    Not,
+    Or,
+    TermIndex,
+    WordPattern,
+)
 from monitor.rules.text import fold, words
 from monitor.types import EntityRef
 
@@ -71,7 +85,7 @@ def list_refs(node: Node) -> Iterator[str]:
     elif isinstance(node, Near):
         yield from list_refs(node.left)
         yield from list_refs(node.right)
-    elif not isinstance(node, Literal):
+    elif not isinstance(node, Literal | LangIs):
         assert_never(node)
 
 

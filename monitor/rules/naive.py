@@ -1,9 +1,10 @@
 """Reference matcher: every rule, every time, each literal with its own regex over raw text.
 
-Deliberately simple and independent of the engine's tokenizer, word index and prefilter; it
-shares only the definitions of "word character" and possessive blanking (text.py) and the
-parsed trees. Tests and bench/match.py check that RuleSet.match returns exactly the same
-rules and spans on every item.
+Deliberately simple and independent of the engine's word index and prefilter; it shares only
+the definitions of words (text.py: word characters, possessive blanking, ICU's cuts in scripts
+without spaces), of Korean particles and loose folding (segment.py), and the parsed trees.
+Tests and bench/match.py check that RuleSet.match returns exactly the same rules and spans on
+every item.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from monitor.rules.ruleset import RuleSet
+from monitor.rules.segment import HANGUL_RE, PARTICLES, loose
 from monitor.rules.syntax import (
     FIELDS,
     AliasRef,
     And,
     FieldScope,
+    LangIs,
     Literal,
     Near,
     Node,
@@ -27,14 +30,15 @@ from monitor.rules.syntax import (
     Or,
     literals,
 )
-from monitor.rules.text import NON_WORD_CLASS, fold, mask_possessives
+from monitor.rules.text import fold, mask_possessives, word_spans
 from monitor.types import Span
 
 # A literal occurrence: (char start, char end) in the field's text.
 CharSpan = tuple[int, int]
-_NON_WORD_RE = re.compile(NON_WORD_CLASS)
 # A positional occurrence: first word, end word (exclusive), the char spans of its literals.
 _Hit = tuple[int, int, tuple[CharSpan, ...]]
+_PARTICLE = "(?:" + "|".join(sorted(PARTICLES, key=len, reverse=True)) + ")?"
+_FOLD = {"exact": lambda word: word, "folded": str.lower, "loose": loose}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,46 +47,54 @@ class NaiveMatch:
     spans: tuple[Span, ...]
 
 
-def literal_pattern(literal: Literal) -> re.Pattern[str]:
-    """Whole-word regex for a word or phrase, run over ``_Text.plain``/``.lower``, where every
-    non-word character is a space. It starts with a literal character (fast scanning) and
-    checks the word boundary before it with a lookbehind."""
-    words = [re.escape(w.text) + ("[^ ]*" if w.prefix else "") for w in literal.words]
-    body = " +".join(words)
+def literal_pattern(literal: Literal, particles: bool = False) -> re.Pattern[str]:
+    """Whole-word regex for a word or phrase, run over a field's words joined by single spaces.
+    It starts with a literal character (fast scanning) and checks the word boundary before it
+    with a lookbehind. With ``particles``, a whole word may carry a Korean particle."""
+    tail = _PARTICLE if particles else ""
+    words = [re.escape(w.text) + ("[^ ]*" if w.prefix else tail) for w in literal.words]
+    body = " ".join(words)
     first = re.escape(literal.words[0].text[0])
     rest = body[len(first) :]
     return re.compile(f"{first}(?<![^ ].){rest}(?![^ ])")
 
 
 class _Text:
-    """One field: its words' start offsets, and copies with non-word characters as spaces."""
+    """One field: its words (text.py's definition) and, per way of comparing, the words joined
+    by single spaces, with each word's offset there."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        masked = mask_possessives(text)
-        self.plain = _NON_WORD_RE.sub(" ", masked)  # one space per character: offsets kept
-        lowered = self.plain.lower()
-        # lower() can change the length for a few characters (e.g. "İ"); keep offsets valid.
-        self.lower = lowered if len(lowered) == len(self.plain) else None
-        self.word_starts = [m.start() for m in re.finditer("[^ ]+", self.plain)]
+        self.bounds = word_spans(mask_possessives(text))
+        self.word_starts = [start for start, _ in self.bounds]
+        self.korean = HANGUL_RE.search(text) is not None
+        self._joined: dict[str, tuple[str, list[int]]] = {}
 
     def word_at(self, char: int) -> int:
         return bisect.bisect_left(self.word_starts, char)
 
-    def spans(self, literal: Literal, pattern: re.Pattern[str]) -> list[CharSpan]:
-        """Every (overlapping) occurrence."""
-        if literal.case_sensitive:
-            target, search = self.plain, pattern.search
-        elif self.lower is not None:
-            target, search = self.lower, pattern.search
-        else:
-            target = self.plain
-            search = re.compile(pattern.pattern, re.IGNORECASE).search
+    def _words(self, mode: str) -> tuple[str, list[int]]:
+        found = self._joined.get(mode)
+        if found is None:
+            words = [_FOLD[mode](self.text[start:end]) for start, end in self.bounds]
+            offsets, at = [], 0
+            for word in words:
+                offsets.append(at)
+                at += len(word) + 1
+            found = self._joined[mode] = (" ".join(words), offsets)
+        return found
+
+    def spans(self, literal: Literal, patterns: tuple[re.Pattern[str], re.Pattern[str]]) -> list[CharSpan]:
+        """Every (overlapping) occurrence, as character offsets into the original text."""
+        joined, offsets = self._words(literal.mode)
+        search = patterns[self.korean].search
         found = []
-        match = search(target)
+        match = search(joined)
         while match is not None:
-            found.append(match.span())
-            match = search(target, match.start() + 1)
+            first = bisect.bisect_right(offsets, match.start()) - 1
+            last = bisect.bisect_right(offsets, match.end() - 1) - 1
+            found.append((self.bounds[first][0], self.bounds[last][1]))
+            match = search(joined, match.start() + 1)
         return found
 
 
@@ -94,7 +106,8 @@ class NaiveRules:
         for rule in sorted((r for r in ruleset.rules if r.enabled), key=lambda r: r.id):
             query = ruleset.query_tree(rule.id)
             exclude = ruleset.exclude_tree(rule.id)
-            patterns = {id(lit): literal_pattern(lit) for lit in _literals(query, exclude)}
+            literals_ = _literals(query, exclude)
+            patterns = {id(lit): (literal_pattern(lit), literal_pattern(lit, True)) for lit in literals_}
             feeds = {fold(f) for f in rule.feeds}
             self._rules.append((rule.id, query, exclude, patterns, feeds))
 
@@ -104,6 +117,7 @@ class NaiveRules:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
+        lang: str | None = None,
     ) -> tuple[NaiveMatch, ...]:
         texts = {name: _Text(fields.get(name, "")) for name in FIELDS}
         offered = {fold(name) for name in ([feed_name] if feed_name else []) + list(feed_tags)}
@@ -111,7 +125,7 @@ class NaiveRules:
         for rule_id, query, exclude, patterns, feeds in self._rules:
             if feeds and not feeds & offered:
                 continue
-            evaluator = _Evaluator(texts, patterns)
+            evaluator = _Evaluator(texts, patterns, lang)
             if not evaluator.holds(query, FIELDS):
                 continue
             if exclude is not None and evaluator.holds(exclude, FIELDS):
@@ -127,9 +141,15 @@ def _literals(query: Node, exclude: Node | None) -> list[Literal]:
 
 
 class _Evaluator:
-    def __init__(self, texts: dict[str, _Text], patterns: dict[int, re.Pattern[str]]) -> None:
+    def __init__(
+        self,
+        texts: dict[str, _Text],
+        patterns: dict[int, tuple[re.Pattern[str], re.Pattern[str]]],
+        lang: str | None,
+    ) -> None:
         self._texts = texts
         self._patterns = patterns
+        self._lang = lang
 
     def _spans(self, literal: Literal, field: str) -> list[CharSpan]:
         return self._texts[field].spans(literal, self._patterns[id(literal)])
@@ -140,6 +160,8 @@ class _Evaluator:
         if isinstance(node, AliasRef):
             assert node.expansion is not None
             return self.holds(node.expansion, scope)
+        if isinstance(node, LangIs):
+            return node.code == self._lang
         if isinstance(node, Not):
             return not self.holds(node.child, scope)
         if isinstance(node, And):
@@ -158,7 +180,7 @@ class _Evaluator:
         if isinstance(node, AliasRef):
             assert node.expansion is not None
             return self.evidence(node.expansion, scope)
-        if isinstance(node, Not):
+        if isinstance(node, Not | LangIs):
             return set()
         if isinstance(node, And | Or):
             out: set[tuple[str, int, int]] = set()

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from monitor.rules.lexer import Kind, QuerySyntaxError, Token, tokenize_query
 from monitor.rules.limits import MAX_NESTING
+from monitor.rules.segment import HANGUL_RE, NO_SPACES_RE, loose
 from monitor.rules.syntax import (
     AliasRef,
     And,
     FieldScope,
+    LangIs,
     Literal,
     Near,
     Node,
@@ -30,8 +32,9 @@ from monitor.rules.syntax import (
 from monitor.rules.text import fold, words
 
 MIN_PREFIX = 3
+MIN_PREFIX_CJK = 2  # a Han, kana or Hangul character carries about a syllable or a word
 _OPERAND = "a term, phrase, @alias or '('"
-_STARTS_OPERAND = {Kind.WORD, Kind.PHRASE, Kind.ALIAS, Kind.FIELD, Kind.LPAREN, Kind.NOT}
+_STARTS_OPERAND = {Kind.WORD, Kind.PHRASE, Kind.ALIAS, Kind.FIELD, Kind.LANG, Kind.LPAREN, Kind.NOT}
 _TOO_DEEP = (
     f"query is nested too deeply (more than {MAX_NESTING} levels of parentheses and operators inside one "
     "another; each NEAR of a chain counts one)"
@@ -51,26 +54,33 @@ def parse_query(text: str, *, allow_negative: bool = False) -> Node:
     return node
 
 
-def make_literal(source: str, pos: int, *, case_sensitive: bool, quoted: bool) -> Literal:
+def make_literal(source: str, pos: int, *, case_sensitive: bool, quoted: bool, loose_fold: bool = False) -> Literal:
     """Build a literal from written text: several words make a phrase; a trailing * on a word
     makes it a prefix. ``pos`` is the offset of ``source`` in the query, for errors."""
-    body_start = pos + (1 if case_sensitive else 0) + (1 if quoted else 0)
+    body_start = pos + (1 if case_sensitive or loose_fold else 0) + (1 if quoted else 0)
     body = source[body_start - pos : len(source) - (1 if quoted else 0)]
     patterns: list[WordPattern] = []
     offset = 0
+    mode = "loose" if loose_fold else "exact" if case_sensitive else "folded"
     for piece in body.split():
         offset = body.index(piece, offset)
-        patterns.extend(_piece_patterns(piece, body_start + offset, case_sensitive))
+        patterns.extend(_piece_patterns(piece, body_start + offset, mode))
         offset += len(piece)
     if not patterns:
         raise QuerySyntaxError(f'"{source}" has no letters or digits to match', pos)
-    if len(patterns) == 1 and patterns[0].prefix and len(patterns[0].text) < MIN_PREFIX:
+    shortest = _min_prefix(patterns[0].text)
+    if len(patterns) == 1 and patterns[0].prefix and len(patterns[0].text) < shortest:
         # A lone short prefix (un*, eu*) matches a large share of all words.
-        raise QuerySyntaxError(f"'*' needs at least {MIN_PREFIX} letters or digits before it", pos)
-    return Literal(tuple(patterns), case_sensitive, source, pos)
+        raise QuerySyntaxError(f"'*' needs at least {shortest} letters or digits before it", pos)
+    return Literal(tuple(patterns), case_sensitive, source, pos, loose_fold)
 
 
-def _piece_patterns(piece: str, pos: int, case_sensitive: bool) -> list[WordPattern]:
+def _min_prefix(text: str) -> int:
+    cjk = NO_SPACES_RE.search(text) is not None or HANGUL_RE.search(text) is not None
+    return MIN_PREFIX_CJK if cjk else MIN_PREFIX
+
+
+def _piece_patterns(piece: str, pos: int, mode: str) -> list[WordPattern]:
     core = piece.rstrip("*")
     prefix = core != piece
     star = core.find("*")
@@ -80,7 +90,7 @@ def _piece_patterns(piece: str, pos: int, case_sensitive: bool) -> list[WordPatt
     found = words(core)
     if not found:
         raise QuerySyntaxError(f'"{piece}" has no letters or digits to match', pos)
-    texts = found if case_sensitive else [fold(w) for w in found]
+    texts = found if mode == "exact" else [loose(w) if mode == "loose" else fold(w) for w in found]
     patterns = [WordPattern(w) for w in texts]
     patterns[-1] = WordPattern(texts[-1], prefix)
     return patterns
@@ -163,8 +173,11 @@ class _Parser:
     def _check_near_operand(self, operator: Token, operand: Node) -> None:
         if not is_positional(operand):
             name = "ONEAR" if operator.ordered else "NEAR"
-            if _non_positional_kind(operand) == "NOT":
+            kind = _non_positional_kind(operand)
+            if kind == "NOT":
                 what, instead = "a NOT", f"instead of c {name}/5 (a OR NOT b) write (c {name}/5 a) OR NOT b"
+            elif kind == "lang:":
+                what, instead = "a lang: scope", f"instead of lang:ko {name}/5 b write lang:ko AND (a {name}/5 b)"
             else:
                 what, instead = (
                     "an AND group",
@@ -194,7 +207,14 @@ class _Parser:
             return self._field(token)
         if token.kind in (Kind.WORD, Kind.PHRASE):
             quoted = token.kind is Kind.PHRASE
-            return make_literal(token.source, token.pos, case_sensitive=token.case_sensitive, quoted=quoted)
+            return make_literal(
+                token.source, token.pos, case_sensitive=token.case_sensitive, quoted=quoted, loose_fold=token.loose
+            )
+        if token.kind is Kind.LANG:
+            if self._scope is not None:
+                message = f'"{token.source}" is about the whole item; it cannot be inside "{self._scope}:"'
+                raise QuerySyntaxError(message, token.pos)
+            return LangIs(token.value, token.pos)
         if token.kind is Kind.ALIAS:
             return AliasRef(token.value, token.pos)
         raise _missing_operand(token, before)
@@ -244,9 +264,11 @@ class _Parser:
 
 
 def _non_positional_kind(node: Node) -> str:
-    """What makes an operand unusable for NEAR, as the user wrote it: "AND" or "NOT"."""
+    """What makes an operand unusable for NEAR, as the user wrote it: "AND", "NOT" or "lang:"."""
     if isinstance(node, Not):
         return "NOT"
+    if isinstance(node, LangIs):
+        return "lang:"
     if isinstance(node, Or | FieldScope):
         children = node.children if isinstance(node, Or) else (node.child,)
         return next(_non_positional_kind(c) for c in children if not is_positional(c))

@@ -21,7 +21,7 @@ from typing import assert_never
 
 import ahocorasick
 
-from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or, literals
+from monitor.rules.syntax import AliasRef, And, FieldScope, LangIs, Literal, Near, Node, Not, Or, literals
 from monitor.rules.text import fold
 
 Group = frozenset[str]
@@ -77,6 +77,7 @@ class GroupFinder:
     def __init__(self) -> None:
         self._aliases: dict[int, list[Group]] = {}  # id(shared alias expansion) → its groups
         self._costs: dict[Group, float] = {}
+        self.loose = False  # whether some key came from a loose (~) literal
 
     def cost(self, group: Group) -> float:
         found = self._costs.get(group)
@@ -86,6 +87,7 @@ class GroupFinder:
 
     def requirements(self, node: Node) -> list[Group]:
         if isinstance(node, Literal):
+            self.loose = self.loose or node.loose
             return [frozenset({key_of(w.text, w.prefix, node.case_sensitive)}) for w in node.words]
         if isinstance(node, AliasRef):
             if node.expansion is None:
@@ -94,7 +96,7 @@ class GroupFinder:
             if found is None:
                 found = self._aliases[id(node.expansion)] = self.requirements(node.expansion)
             return found
-        if isinstance(node, Not):
+        if isinstance(node, Not | LangIs):
             return []
         if isinstance(node, And):
             return [group for child in node.children for group in self.requirements(child)]
@@ -120,6 +122,7 @@ class GroupFinder:
         match a text without any of their words, so "some word of some literal" is necessary."""
         groups = set(self.requirements(query))
         if not groups:
+            self.loose = self.loose or any(lit.loose for lit in literals(query))
             groups = {
                 frozenset(
                     min((key_of(w.text, w.prefix, lit.case_sensitive) for w in lit.words), key=key_cost)
@@ -163,6 +166,7 @@ class Prefilter:
             for key in {key for group in groups[: 2 + _MAX_CHECKED_GROUPS] for key in group}:
                 self._any.setdefault(key, []).append(index)
             prefixes.update(key for group in groups for key in group if key.endswith("*"))
+        self.loose = finder.loose  # the item's loose word forms must be looked at too
         self._single = frozenset(single)
         self._automaton = ahocorasick.Automaton() if prefixes else None
         if self._automaton is not None:

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from monitor.rules.evaluate import ItemText, WordSpan, evidence
-from monitor.rules.explain import Explanation, explain_node
+from monitor.rules.evaluate import WordSpan, evidence
+from monitor.rules.explain import Explanation, explain_node, segmentation
+from monitor.rules.itemtext import ItemText
 from monitor.rules.lists import entities_found, entity_ors
 from monitor.rules.model import Rule
 from monitor.rules.prefilter import Prefilter
@@ -69,10 +70,12 @@ class RuleSet:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
+        lang: str | None = None,
     ) -> tuple[RuleMatch, ...]:
         """Enabled rules whose query holds, whose exclude does not, and whose feeds filter lets
-        the item through; sorted by rule id. ``fields``: title/summary/content plain text."""
-        item = ItemText(fields)
+        the item through; sorted by rule id. ``fields``: title/summary/content plain text;
+        ``lang``: the item's detected language (monitor.langid), for ``lang:`` scopes."""
+        item = ItemText(fields, lang)
         return tuple(
             _rule_match(compiled.rule, item, evidence(compiled.query, item), self._entity_ors[compiled.rule.id])
             for compiled in self._decide(item, feed_name, feed_tags)
@@ -84,9 +87,10 @@ class RuleSet:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
+        lang: str | None = None,
     ) -> tuple[str, ...]:
         """The ids ``match`` would return, without building evidence and snippets."""
-        item = ItemText(fields)
+        item = ItemText(fields, lang)
         return tuple(c.rule.id for c in self._decide(item, feed_name, feed_tags))
 
     def prospects(
@@ -96,17 +100,15 @@ class RuleSet:
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
         partial: bool = False,
+        lang: str | None = None,
     ) -> tuple[str, ...]:
         """Ids of the enabled rules (feeds filter applied) that pass the prefilter on these
         fields, whether or not they match: every requirement group it checks, or with
         ``partial`` any one of them. A rule that is no prospect cannot match unless more text
         brings its words (full text is fetched for prospects only)."""
-        item = ItemText(fields)
-        texts = [f.folded_text for f in item.fields.values()]
-        if partial:
-            found = sorted(self._prefilter.touched(item.present, texts))
-        else:
-            found = self._prefilter.candidates(item.present, texts)
+        item = ItemText(fields, lang)
+        keys, texts = item.prefilter_input(self._prefilter.loose)
+        found = sorted(self._prefilter.touched(keys, texts)) if partial else self._prefilter.candidates(keys, texts)
         return tuple(self._active[i].rule.id for i in self._feed_allowed(found, feed_name, feed_tags))
 
     def _feed_allowed(self, indexes: Sequence[int], feed_name: str | None, feed_tags: Sequence[str]) -> list[int]:
@@ -115,9 +117,9 @@ class RuleSet:
         return [i for i in indexes if not feeds[i] or not feeds[i].isdisjoint(offered)]
 
     def _decide(self, item: ItemText, feed_name: str | None, feed_tags: Sequence[str]) -> list[CompiledRule]:
-        texts = [f.folded_text for f in item.fields.values()]
+        keys, texts = item.prefilter_input(self._prefilter.loose)
         found = []
-        candidates = self._prefilter.candidates(item.present, texts)
+        candidates = self._prefilter.candidates(keys, texts)
         for index in self._feed_allowed(candidates, feed_name, feed_tags):
             query, exclude = self._tests[index]
             if query(item) and not (exclude is not None and exclude(item)):
@@ -131,10 +133,11 @@ class RuleSet:
         *,
         feed_name: str | None = None,
         feed_tags: Sequence[str] = (),
+        lang: str | None = None,
     ) -> Explanation:
         """Why ``rule_id`` did or did not match; ``matched`` equals what match() decides."""
         compiled = self._by_id[rule_id]
-        item = ItemText(fields)
+        item = ItemText(fields, lang)
         query = explain_node(compiled.query, item)
         exclude = explain_node(compiled.exclude, item) if compiled.exclude is not None else None
         excluded = exclude is not None and exclude.matched
@@ -151,6 +154,8 @@ class RuleSet:
             feed_allowed=allowed,
             feed_name=feed_name,
             feed_tags=tuple(feed_tags),
+            lang=lang,
+            segmentation=segmentation(item),
         )
 
     def query_tree(self, rule_id: str) -> Node:

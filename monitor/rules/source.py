@@ -15,7 +15,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 
 from monitor.rules.errors import RuleError
 from monitor.rules.fields import rule_fields
-from monitor.rules.lexer import QuerySyntaxError
+from monitor.rules.lexer import CASE_AND_LOOSE, QuerySyntaxError
 from monitor.rules.model import Rule
 from monitor.rules.parser import make_literal, parse_query
 from monitor.rules.syntax import AliasRef, Node
@@ -256,7 +256,9 @@ def _parse_member(text: str) -> Node:
         if ALIAS_NAME_RE.fullmatch(name) is None:
             raise QuerySyntaxError(f'invalid alias name "{text}"', 0)
         return AliasRef(name, 0)
-    return make_literal(text, 0, case_sensitive=text.startswith("="), quoted=False)
+    if text.startswith(("=~", "~=")):
+        raise QuerySyntaxError(CASE_AND_LOOSE, 0)
+    return make_literal(text, 0, case_sensitive=text.startswith("="), quoted=False, loose_fold=text.startswith("~"))
 
 
 def _find_same(raw: str, char: str, start: int, end: int) -> int:

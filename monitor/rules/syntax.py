@@ -30,20 +30,27 @@ class WordPattern:
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """A word or a phrase (consecutive words)."""
+    """A word or a phrase (consecutive words). ``loose`` (written ``~``): the words are
+    compared accent-, width- and case-insensitively (segment.loose folds ``words`` that way)."""
 
     words: tuple[WordPattern, ...]
     case_sensitive: bool = False
     source: str = ""  # as written, for explanations
     pos: int = 0
+    loose: bool = False
 
     @property
     def is_phrase(self) -> bool:
         return len(self.words) > 1
 
-    def key(self) -> tuple[tuple[WordPattern, ...], bool]:
+    @property
+    def mode(self) -> str:
+        """How words are compared: "exact", "folded" (case-insensitive) or "loose"."""
+        return "loose" if self.loose else "exact" if self.case_sensitive else "folded"
+
+    def key(self) -> tuple[tuple[WordPattern, ...], str]:
         """Identity for caching: two literals with equal keys always match the same words."""
-        return (self.words, self.case_sensitive)
+        return (self.words, self.mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,14 @@ class AliasRef:
     name: str
     pos: int = 0
     expansion: Node | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LangIs:
+    """``lang:ko``: true when the item's detected language is ``code`` (no word position)."""
+
+    code: str
+    pos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +132,14 @@ class FieldScope:
     pos: int = 0
 
 
-Node: TypeAlias = Literal | AliasRef | Not | And | Or | Near | FieldScope
+Node: TypeAlias = Literal | AliasRef | LangIs | Not | And | Or | Near | FieldScope
 
 DEFAULT_NEAR = 10
 
 
 def children(node: Node) -> tuple[Node, ...]:
     """The operands of an operator node as written (an alias's expansion is not one)."""
-    if isinstance(node, Literal | AliasRef):
+    if isinstance(node, Literal | AliasRef | LangIs):
         return ()
     if isinstance(node, Not | FieldScope):
         return (node.child,)
@@ -145,7 +160,10 @@ def is_positional(node: Node) -> bool:
 
 
 def matches_empty(node: Node) -> bool:
-    """Whether the query would match a text containing none of its words (e.g. ``NOT x``)."""
+    """Whether the query would match a text containing none of its words (e.g. ``NOT x``,
+    ``lang:ko``)."""
+    if isinstance(node, LangIs):
+        return True
     if isinstance(node, Literal | AliasRef | Near):
         return False
     if isinstance(node, Not):
@@ -163,6 +181,8 @@ def literals(node: Node) -> list[Literal]:
         return [node]
     if isinstance(node, AliasRef):
         return literals(node.expansion) if node.expansion is not None else []
+    if isinstance(node, LangIs):
+        return []
     if isinstance(node, Not | FieldScope):
         return literals(node.child)
     if isinstance(node, Near):
@@ -175,9 +195,11 @@ def render(node: Node) -> str:
     if isinstance(node, Literal):
         body = " ".join(str(w) for w in node.words)
         text = f'"{body}"' if node.is_phrase else body
-        return "=" + text if node.case_sensitive else text
+        return ("=" if node.case_sensitive else "~" if node.loose else "") + text
     if isinstance(node, AliasRef):
         return "@" + node.name
+    if isinstance(node, LangIs):
+        return "lang:" + node.code
     if isinstance(node, Not):
         return f"NOT {render(node.child)}"
     if isinstance(node, And | Or):

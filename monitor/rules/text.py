@@ -13,6 +13,8 @@ they can never disagree about word boundaries:
   word is blanked out before tokenizing, so "Russia’s" is the single word "Russia" and does
   not add a word position for NEAR.
 * Blanking keeps the text length, so character offsets stay valid for spans.
+* Runs of a script written without spaces (Chinese, Japanese, Thai…) are cut into words by
+  ICU's dictionaries (segment.py), so 北朝鮮がロシアに is 北朝鮮 | が | ロシア | に.
 * Case-insensitive comparison uses ``str.lower()``.
 """
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+
+from monitor.rules.segment import NO_SPACES_RE, cut_runs
 
 APOSTROPHES = "'\u2019\u2018\u02bc"
 
@@ -59,7 +63,11 @@ def mask_possessives(text: str) -> str:
 
 def split_words(masked: str) -> list[str]:
     """The words of an already masked text, in order, original case."""
-    return (_ASCII_WORD_RE if masked.isascii() else WORD_RE).findall(masked)
+    if masked.isascii():
+        return _ASCII_WORD_RE.findall(masked)
+    if NO_SPACES_RE.search(masked) is None:
+        return WORD_RE.findall(masked)
+    return [masked[start:end] for start, end in word_spans(masked)]
 
 
 def words(text: str) -> list[str]:
@@ -69,8 +77,9 @@ def words(text: str) -> list[str]:
 
 def word_spans(masked: str) -> list[tuple[int, int]]:
     """Character (start, end) of each word of an already masked text."""
-    pattern = _ASCII_WORD_RE if masked.isascii() else WORD_RE
-    return [m.span() for m in pattern.finditer(masked)]
+    if masked.isascii():
+        return [m.span() for m in _ASCII_WORD_RE.finditer(masked)]
+    return cut_runs(masked, [m.span() for m in WORD_RE.finditer(masked)])
 
 
 def fold(word: str) -> str:

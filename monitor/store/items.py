@@ -153,6 +153,7 @@ def _item_values(feed_id: int, item: Item, now: datetime) -> dict[str, Any]:
         "summary": item.summary,
         "content": item.content,
         "author": item.author,
+        "lang": item.lang,
         "link": item.link,
         "link_sha256": None if item.link is None else sha256_text(item.link),
         "published_at": item.published,
@@ -271,6 +272,7 @@ def _stored_item(row: ItemRow, feed: FeedRow, rule_ids: frozenset[str]) -> Store
         link=row.link,
         published=row.published_at,
         author=row.author,
+        lang=row.lang,
     )
     return StoredItem(
         item_id=row.id,

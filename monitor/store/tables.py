@@ -90,6 +90,7 @@ class ItemRow(SQLModel, table=True):
     summary: str = Field(sa_type=Text)
     content: str = Field(sa_type=Text)
     author: str | None = Field(default=None, sa_type=Text)
+    lang: str | None = Field(default=None, max_length=16)  # detected language (monitor.langid)
     link: str | None = Field(default=None, sa_type=Text)
     link_sha256: str | None = Field(default=None, max_length=64, index=True)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

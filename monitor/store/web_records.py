@@ -109,6 +109,7 @@ class Report:
     published: datetime | None
     fetched_at: datetime
     spans: tuple[Span, ...]
+    lang: str | None = None  # detected by the parse worker; None for items stored before 0009
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,7 @@ class WindowItem:
     summary: str
     content: str
     fetched_at: datetime
+    lang: str | None = None
 
     def fields(self) -> dict[str, str]:
         return {"title": self.title, "summary": self.summary, "content": self.content}

@@ -97,7 +97,7 @@ def _window_select() -> Select[Any]:
     """What a WindowItem is read from: the item's text and its feed's name and tags."""
     items = _ITEMS.c
     columns = (items.id, items.story_id, _FEEDS.c.name, _FEEDS.c.tags, items.title, items.summary, items.content)
-    return select(*columns, items.fetched_at).join(_FEEDS, _FEEDS.c.id == items.feed_id)
+    return select(*columns, items.fetched_at, items.lang).join(_FEEDS, _FEEDS.c.id == items.feed_id)
 
 
 def window_items(engine: Engine, since: datetime, after_id: int, limit: int) -> list[WindowItem]:
@@ -136,6 +136,7 @@ def _window_item(row: Sequence[object]) -> WindowItem:
         summary=str(row[5]),
         content=str(row[6]),
         fetched_at=row[7],  # type: ignore[arg-type]
+        lang=None if row[8] is None else str(row[8]),
     )
 
 

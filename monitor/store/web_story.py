@@ -75,7 +75,7 @@ def _reports(connection: Connection, story_id: int, hits: list[RuleEvidenceRow])
     query = (
         select(
             items.id, _FEEDS.c.name, _FEEDS.c.tags, items.title, items.summary, items.content,
-            items.link, items.published_at, items.fetched_at,
+            items.link, items.published_at, items.fetched_at, items.lang,
         )
         .join(_FEEDS, _FEEDS.c.id == items.feed_id)
         .where(items.story_id == story_id)
@@ -97,6 +97,7 @@ def _reports(connection: Connection, story_id: int, hits: list[RuleEvidenceRow])
             published=row[7],
             fetched_at=row[8],
             spans=tuple(spans.get(int(row[0]), ())),
+            lang=row[9],
         )
         for row in connection.execute(query)
     )

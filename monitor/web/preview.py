@@ -227,7 +227,7 @@ def _rows(rules: RuleSet | None, items: Sequence[WindowItem]) -> tuple[PreviewRo
 def _row(rules: RuleSet | None, item: WindowItem) -> PreviewRow | None:
     if rules is None:
         return None
-    found = rules.match(item.fields(), feed_name=item.feed_name, feed_tags=item.feed_tags)
+    found = rules.match(item.fields(), feed_name=item.feed_name, feed_tags=item.feed_tags, lang=item.lang)
     if not found:
         return None
     match = found[0]

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from monitor.langid import item_language
 from monitor.rules import RuleLoadError, RuleSet
 from monitor.web.auth import Principal
 from monitor.web.console import Console, action, console_of, not_found, page
@@ -143,13 +144,14 @@ def _test(console: Console, checked: CheckedDraft, fields: dict[str, str], feed:
     if checked.rule is None:
         return None
     rule_id = checked.draft.id
-    matches = checked.rule.match(fields, feed_name=feed)
+    lang = item_language(fields["title"], fields["summary"])
+    matches = checked.rule.match(fields, feed_name=feed, lang=lang)
     current = console.rules.get()
-    others = current.match(fields, feed_name=feed) if isinstance(current, RuleSet) else ()
+    others = current.match(fields, feed_name=feed, lang=lang) if isinstance(current, RuleSet) else ()
     return {
         "matched": bool(matches),
         "match": matches[0] if matches else None,
-        "explanation": checked.rule.explain(rule_id, fields, feed_name=feed).render(),
+        "explanation": checked.rule.explain(rule_id, fields, feed_name=feed, lang=lang).render(),
         "others": [match for match in others if match.rule_id != rule_id],
     }
 

@@ -98,7 +98,9 @@ def explanations(rules: RuleSet | Exception, detail: StoryDetail) -> dict[str, s
         if report is None or evidence.rule_id not in known:
             continue
         fields = {"title": report.title, "summary": report.summary, "content": report.content}
-        why = rules.explain(evidence.rule_id, fields, feed_name=report.feed_name, feed_tags=report.feed_tags)
+        why = rules.explain(
+            evidence.rule_id, fields, feed_name=report.feed_name, feed_tags=report.feed_tags, lang=report.lang
+        )
         found[evidence.rule_id] = why.render()
     return found
 
