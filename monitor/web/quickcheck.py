@@ -3,7 +3,7 @@
 A match needs its literals' words in the text (as words; here only as substrings of the
 lower-cased text, which every real occurrence also is: a phrase's longest word, a prefix's
 stem), under the query's AND / OR structure.
-NOT and field scopes only narrow a match, so they are passed over. The test therefore never
+NOT, field and language scopes only narrow a match (and a loose ``~`` term passes anything), so they are passed over. The test therefore never
 rejects an item the rule matches; it spares the rule engine's full text analysis for the many
 window items that cannot match, which is most of the preview's cost.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from monitor.rules.syntax import AliasRef, And, FieldScope, Literal, Near, Node, Not, Or
+from monitor.rules.syntax import AliasRef, And, FieldScope, LangIs, Literal, Near, Node, Not, Or
 
 Check = Callable[[str], bool]
 
@@ -33,7 +33,7 @@ def may_match(node: Node) -> Check:
         ordered = sorted(set(alternatives), key=len, reverse=True)
         pattern = re.compile("|".join(re.escape(word) for word in ordered))
         return lambda text: pattern.search(text) is not None
-    if isinstance(node, Not):
+    if isinstance(node, Not | LangIs):  # a language scope only narrows, like NOT
         return _always
     if isinstance(node, FieldScope):
         return may_match(node.child)
@@ -52,6 +52,8 @@ def may_match(node: Node) -> Check:
 def _alternatives(node: Node) -> list[str] | None:
     """The words of which one must occur, when ``node`` is literals under ORs (else None)."""
     if isinstance(node, Literal):
+        if node.loose:  # accents and width are folded: its words need not be in the text as written
+            return []
         longest = max((word.text.lower() for word in node.words), key=len, default="")
         return [longest] if longest else []
     if isinstance(node, AliasRef):
