@@ -72,7 +72,7 @@ def test_workers_exit_when_the_daemon_is_killed() -> None:
         assert workers, "the pool started workers"
     finally:
         owner.kill()  # SIGKILL: no shutdown, as when the kernel's OOM killer strikes
-        owner.wait()
+        owner.communicate()  # reaps the owner and closes its pipe
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.1)

@@ -76,7 +76,9 @@ def daemon(daemon_setup: Path) -> Iterator[subprocess.Popen[str]]:
     yield process
     if process.poll() is None:
         process.kill()
-        process.wait()
+    process.wait()
+    assert process.stdout is not None
+    process.stdout.close()  # a test's reader thread may still hold it; closing twice is harmless
 
 
 def test_daemon_alerts_reloads_rules_and_stops_cleanly_on_sigterm(

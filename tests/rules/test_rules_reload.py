@@ -51,10 +51,13 @@ class Output:
         threading.Thread(target=self._read, args=(stream,), daemon=True).start()
 
     def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
+        try:
+            for line in stream:
+                with self._changed:
+                    self.lines.append(line)
+                    self._changed.notify_all()
+        except ValueError:
+            return  # the fixture closed the stream after the process exited
 
     def wait_for(self, text: str, timeout: float = 20) -> None:
         with self._changed:

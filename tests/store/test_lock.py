@@ -46,7 +46,7 @@ def holder(db_url: str) -> Iterator[subprocess.Popen[str]]:
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.wait()
+        proc.communicate()  # reaps the child and closes its pipes
 
 
 def _open_exclusive_within(url: str, seconds: float) -> Store:
