@@ -3,9 +3,10 @@
 A match needs its literals' words in the text (as words; here only as substrings of the
 lower-cased text, which every real occurrence also is: a phrase's longest word, a prefix's
 stem), under the query's AND / OR structure.
-NOT, field and language scopes only narrow a match (and a loose ``~`` term passes anything), so they are passed over. The test therefore never
-rejects an item the rule matches; it spares the rule engine's full text analysis for the many
-window items that cannot match, which is most of the preview's cost.
+NOT, field and language scopes only narrow a match (and a loose ``~`` term passes anything),
+so they are passed over. The test therefore never rejects an item the rule matches; it
+spares the rule engine's full text analysis for the many window items that cannot match,
+which is most of the preview's cost.
 """
 
 from __future__ import annotations
