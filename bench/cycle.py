@@ -1,13 +1,16 @@
 """Cycle benchmark (issue 5): 1,000 feeds × 50 real corpus items from a local HTTP server.
 
     .venv/bin/python bench/cycle.py [--feeds 1000] [--items 50] [--server asyncio|threaded]
-                                    [--interval 10] [--probes 6] [--no-cli]
+                                    [--interval 10] [--probes 6] [--no-cli] [--no-daemon]
+                                    [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 Measures, and prints as a table:
   - the feed server alone (both implementations), to show whether it limits the figures;
   - baseline: a sequential loop of feedparser.parse(url), what cron-driven tools do;
   - first full cycle and steady-state cycles, in-process through the runtime API
-    (open_runtime + Pipeline.poll_feeds, delivery timed separately), and `monitor once` walls;
+    (open_runtime + Pipeline.poll_feeds, delivery timed separately), each followed by its CPU
+    by stage (monitor.stages), then issue 14's two ratios; with --postgres the same again on a
+    scratch PostgreSQL database; and `monitor once` walls;
   - the daemon (`monitor run`): peak RSS of the main process and of its parse workers, and the
     latency from an item appearing on a feed to its e-mail reaching a local SMTP sink.
 Not a test: it asserts nothing; docs/performance.md explains the figures.
@@ -38,15 +41,25 @@ import feedparser  # noqa: E402
 import httpx  # noqa: E402
 from benchkit import MemorySampler, TimedSmtpSink  # noqa: E402
 from benchserver import ServerProcess  # noqa: E402
+from cycle_parts import (  # noqa: E402
+    CycleFigures,
+    Row,
+    cycle_rows,
+    first_cycle_ratio,
+    print_stage_table,
+    print_table,
+    scratch_postgres,
+    steady_ratio,
+)
 from feedgen import CORPUS, CorpusItem, load_corpus  # noqa: E402
 
+from monitor import stages  # noqa: E402
 from monitor.config import load_settings  # noqa: E402
 from monitor.fetch import Fetcher  # noqa: E402
 from monitor.parse_pool import parse_pool  # noqa: E402
 from monitor.rules import load_rules  # noqa: E402
 from monitor.runtime import open_runtime  # noqa: E402
 
-Row = tuple[str, str, str]
 T = TypeVar("T")
 
 
@@ -80,8 +93,10 @@ async def fetch_all(urls: list[str], concurrency: int, etags: dict[str, str]) ->
     return time.perf_counter() - started, statuses
 
 
-def measure_servers(args: argparse.Namespace, reserved: frozenset[int]) -> list[Row]:
+def measure_servers(args: argparse.Namespace, reserved: frozenset[int]) -> tuple[list[Row], dict[str, float]]:
+    """The rows, and each server's all-304 time: the floor of a steady cycle with nothing changed."""
     rows = []
+    floors = {}
     for kind in ("threaded", "asyncio"):
         server = ServerProcess(kind, args.feeds, args.items, reserved).start()
         try:
@@ -91,6 +106,7 @@ def measure_servers(args: argparse.Namespace, reserved: frozenset[int]) -> list[
             cached, statuses = asyncio.run(fetch_all(urls, 16, etags))
         finally:
             server.stop()
+        floors[kind] = cached
         rows.append(
             (
                 f"feed server alone ({kind}), httpx ×16",
@@ -98,7 +114,7 @@ def measure_servers(args: argparse.Namespace, reserved: frozenset[int]) -> list[
                 f"all 200 / all 304 ({statuses[304]} of {args.feeds})",
             )
         )
-    return rows
+    return rows, floors
 
 
 def baseline(urls: list[str]) -> tuple[float, int]:
@@ -107,12 +123,14 @@ def baseline(urls: list[str]) -> tuple[float, int]:
     return time.perf_counter() - started, entries
 
 
-def write_config(folder: Path, urls: list[str], smtp: TimedSmtpSink, interval: float, tick: float) -> Path:
+def write_config(
+    folder: Path, urls: list[str], smtp: TimedSmtpSink, interval: float, tick: float, database: str | None = None
+) -> Path:
     feeds = "".join(f"  - url: {url}\n    name: Bench {n}\n" for n, url in enumerate(urls))
     config = folder / "monitor.yaml"
     config.write_text(
         f"""
-database: sqlite:///{folder / "monitor.db"}
+database: {database or f"sqlite:///{folder / 'monitor.db'}"}
 rules: {REPO / "rules"}
 interval: {interval}s
 tick: {tick}s
@@ -127,10 +145,14 @@ feeds:
     return config
 
 
-async def in_process_cycles(config: Path, server: ServerProcess, changed: int) -> list[Row]:
+async def in_process_cycles(
+    config: Path, server: ServerProcess, changed: int, database: str
+) -> tuple[list[Row], list[CycleFigures]]:
+    """The first full cycle and two steady ones; each cycle's CPU by stage is printed as it ends."""
     settings = load_settings(config, {})
     runtime = open_runtime(settings, exclusive=True)
     rows: list[Row] = []
+    figures: list[CycleFigures] = []
     try:
         with parse_pool() as executor:
             async with Fetcher(settings.fetch) as fetcher:
@@ -142,29 +164,27 @@ async def in_process_cycles(config: Path, server: ServerProcess, changed: int) -
                 ):
                     if prepare:
                         server.admin(f"/_admin/refresh?count={prepare}")
-                    started = time.perf_counter()
+                    stages.reset()
+                    cpu, started = time.process_time(), time.perf_counter()
                     reports = await pipeline.poll_feeds(runtime.worker_id, due_only=False, limit=1_000_000)
                     polled = time.perf_counter() - started
+                    cycle = CycleFigures(label, database, polled, time.process_time() - cpu, stages.snapshot())
+                    figures.append(cycle)
+                    print_stage_table(cycle)
+                    rows += cycle_rows(cycle, reports)
                     started = time.perf_counter()
                     outbox = await runtime.deliver()
-                    delivered = time.perf_counter() - started
-                    tally = Counter(report.status for report in reports)
-                    items = sum(report.new_items for report in reports)
-                    hits = sum(report.new_hits for report in reports)
-                    rows.append(
-                        (f"{label} (runtime API)", f"{polled:.2f} s", f"{dict(tally)}, {items} new items, {hits} hits")
-                    )
                     if outbox.sent or outbox.retrying:
                         rows.append(
                             (
                                 "  + delivering its alerts to SMTP",
-                                f"{delivered:.2f} s",
+                                f"{time.perf_counter() - started:.2f} s",
                                 f"{outbox.sent} sent, {outbox.retrying} retrying",
                             )
                         )
     finally:
         runtime.close()
-    return rows
+    return rows, figures
 
 
 def cli_once(config: Path) -> tuple[float, str]:
@@ -276,10 +296,26 @@ def _daemon_rows(
     return rows
 
 
-def print_table(rows: list[Row]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+def in_process(
+    args: argparse.Namespace,
+    server: ServerProcess,
+    smtp: TimedSmtpSink,
+    base: float,
+    floor: float,
+    name: str,
+    database: str | None,
+) -> list[Row]:
+    """The in-process cycles on one database (None: SQLite in a temporary folder), then the
+    issue's two ratios against the baseline and the bare httpx floor of this run."""
+    urls = [server.url(f"/feed/{n}.xml") for n in range(args.feeds)]
+    with tempfile.TemporaryDirectory(prefix="bench-cycle-") as tmp:
+        config = write_config(Path(tmp), urls, smtp, args.interval, args.tick, database)
+        rows, cycles = asyncio.run(in_process_cycles(config, server, int(args.feeds * args.changed), name))
+    first, _, steady = cycles
+    rows += [first_cycle_ratio(name, base, first.seconds), steady_ratio(name, steady.seconds, floor)]
+    print()
+    print_table(rows)
+    return rows
 
 
 def main() -> int:
@@ -292,6 +328,13 @@ def main() -> int:
     parser.add_argument("--probes", type=int, default=6)
     parser.add_argument("--changed", type=float, default=0.05, help="share of feeds changed before a steady cycle")
     parser.add_argument("--no-cli", action="store_true", help="skip the `monitor once` runs")
+    parser.add_argument("--no-daemon", action="store_true", help="skip the `monitor run` part (memory, latency)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run the in-process cycles on a scratch database created (and dropped) on this server, "
+        "e.g. postgresql://postgres@127.0.0.1:5432/postgres",
+    )
     args = parser.parse_args()
     try:
         corpus = load_corpus()
@@ -306,7 +349,8 @@ def main() -> int:
         flush=True,
     )
     rows: list[Row] = [("measure", "figure", "notes")]
-    rows += measure_servers(args, reserved)
+    server_rows, floors = measure_servers(args, reserved)
+    rows += server_rows
     smtp = TimedSmtpSink().start()
     server = ServerProcess(args.server, args.feeds, args.items, reserved).start()
     try:
@@ -314,13 +358,11 @@ def main() -> int:
         base, entries = baseline(urls)
         rows.append(("baseline: sequential feedparser.parse(url)", f"{base:.2f} s", f"{entries} entries"))
         print_table(rows[-1:])
-        with tempfile.TemporaryDirectory(prefix="bench-cycle-") as tmp:
-            config = write_config(Path(tmp), urls, smtp, args.interval, args.tick)
-            cycles = asyncio.run(in_process_cycles(config, server, int(args.feeds * args.changed)))
-            rows += cycles
-            first = float(cycles[0][1].split()[0])
-            rows.append(("ratio: baseline / first full cycle", f"{base / first:.1f} ×", "target ≥ 5 ×"))
-            print_table(rows[-len(cycles) - 1 :])
+        measured = functools.partial(in_process, args, server, smtp, base, floors[args.server])
+        rows += measured("SQLite", None)
+        if args.postgres:
+            with scratch_postgres(args.postgres) as database:
+                rows += measured("PostgreSQL", database)
         if not args.no_cli:
             with tempfile.TemporaryDirectory(prefix="bench-once-") as tmp:
                 config = write_config(Path(tmp), urls, smtp, args.interval, args.tick)
@@ -328,8 +370,9 @@ def main() -> int:
                     wall, summary = cli_once(config)
                     rows.append((label, f"{wall:.2f} s", summary))
                     print_table(rows[-1:])
-        with tempfile.TemporaryDirectory(prefix="bench-daemon-") as tmp:
-            rows += daemon_run(Path(tmp), server, smtp, args, probes)
+        if not args.no_daemon:
+            with tempfile.TemporaryDirectory(prefix="bench-daemon-") as tmp:
+                rows += daemon_run(Path(tmp), server, smtp, args, probes)
     finally:
         server.stop()
         smtp.stop()

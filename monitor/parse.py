@@ -32,6 +32,7 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from monitor.normalize import MAX_TITLE_CHARS, RawEntry, TextValue, clean_text, normalize_entry
+from monitor.stages import Stage, stage
 from monitor.types import FetchErrorKind, ParsedFeed
 
 _MAX_MESSAGE_CHARS = 300
@@ -112,9 +113,10 @@ def parse_feed(
     entries = list(result.entries[:max_items]) if isinstance(result.entries, list) else []
     if not entries:
         _reject_if_unusable(body, lower_headers, result, title, problem)
-    items = tuple(
-        normalize_entry(raw_entry(entry), feed_url=feed_url, final_url=final_url, now=now) for entry in entries
-    )
+    with stage(Stage.NORMALISE):
+        items = tuple(
+            normalize_entry(raw_entry(entry), feed_url=feed_url, final_url=final_url, now=now) for entry in entries
+        )
     return ParsedFeed(title=title, items=items, warning=problem)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor import stages
 from monitor.fetch import Fetcher
 from monitor.fulltext import FullText
 from monitor.group_commit import GroupCommit
@@ -22,6 +23,7 @@ from monitor.parse_pool import ParseWorkerDiedError, run_parse
 from monitor.parse_worker import ParsedBody, parse_body
 from monitor.rules import RuleSet
 from monitor.saving import DEFAULT_MAX_AGE, AlertRouting, save_and_queue
+from monitor.stages import Stage, stage
 from monitor.store import AsyncStore, FeedJob, PollOutcome
 from monitor.types import ChannelSpec, FetchErrorKind, FetchResult, Item, PollStatus, RuleMatch
 
@@ -158,20 +160,24 @@ class Pipeline:
             headers=dict(result.headers),
             max_items=self._settings.max_items_per_feed,
         )
-        return await run_parse(self._executor, call, job.name)
+        parsed = await run_parse(self._executor, call, job.name)
+        stages.merge(parsed.stages)
+        return parsed
 
     def _prepare(self, job: FeedJob, parsed: ParsedBody) -> _Prepared:
         """What needs no write lock (one read, then matching), done before waiting for the
         store's turn: the next feed's matching overlaps this one's SQL (SQLite and psycopg
         release the GIL while a statement runs)."""
         items = parsed.feed.items
-        known = self._store.known_item_keys(job.id, [item.key for item in items])
+        with stage(Stage.SQL):
+            known = self._store.known_item_keys(job.id, [item.key for item in items])
         fresh = [item for item in items if item.key not in known]
         rules = self._rules()
-        matches = {
-            item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags, lang=item.lang)
-            for item in fresh
-        }
+        with stage(Stage.MATCH):
+            matches = {
+                item.key: rules.match(item.fields(), feed_name=job.name, feed_tags=job.tags, lang=item.lang)
+                for item in fresh
+            }
         return _Prepared(rules, fresh, matches)
 
     def _store_items(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from monitor.stages import Stage, stage
 from monitor.store import Store, StoredHit
 from monitor.store.items import DEFAULT_STORY_WINDOW
 from monitor.stories.alerting import NewHit, UpdatePolicy, decide, is_fresh, route
@@ -59,19 +60,29 @@ def save_and_queue(
     story_window: timedelta = DEFAULT_STORY_WINDOW,
 ) -> SaveResult:
     """Store the items, their stories and hits, and queue one message per story and channel.
-    The store reads and writes; the decisions between are monitor.stories' pure functions."""
-    with store.saving() as transaction:
-        inserted = transaction.insert_items(feed_id, items, now, story_keys or {})
-        candidates = transaction.story_candidates(inserted, now, story_window)
-        stories = transaction.write_stories(inserted, group(inserted.for_stories, candidates), now)
-        saved = transaction.insert_hits(feed_id, matches, inserted, stories, now)
-        touched = frozenset(stories.values()) | {hit.story_id for hit in saved.hits if hit.story_id is not None}
-        state = transaction.channel_states(touched)
-        alerted = {story for (story, _), seen in state.items() if seen.first_status == DeliveryStatus.SENT}
-        outlets = transaction.outlet_counts(alerted, inserted.ids.values()) if alerted else {}
-        new_hits = _routed(saved.hits, items, matches, now, routing)
-        muted = transaction.muted_stories(touched)
-        queued = transaction.queue(decide(new_hits, state, outlets, routing.policies, muted), now)
+    The store reads and writes; the decisions between are monitor.stories' pure functions.
+    Each step is charged to its stage (monitor.stages); the transaction's own stage keeps what
+    they leave: opening it and the commit on leaving the block."""
+    with stage(Stage.COMMIT), store.saving() as transaction:
+        with stage(Stage.SQL):
+            inserted = transaction.insert_items(feed_id, items, now, story_keys or {})
+        with stage(Stage.STORY_LOOKUP):
+            candidates = transaction.story_candidates(inserted, now, story_window)
+        with stage(Stage.GROUPING):
+            grouping = group(inserted.for_stories, candidates)
+        with stage(Stage.SQL):
+            stories = transaction.write_stories(inserted, grouping, now)
+            saved = transaction.insert_hits(feed_id, matches, inserted, stories, now)
+            touched = frozenset(stories.values()) | {hit.story_id for hit in saved.hits if hit.story_id is not None}
+            state = transaction.channel_states(touched)
+            alerted = {story for (story, _), seen in state.items() if seen.first_status == DeliveryStatus.SENT}
+            outlets = transaction.outlet_counts(alerted, inserted.ids.values()) if alerted else {}
+            muted = transaction.muted_stories(touched)
+        with stage(Stage.GROUPING):
+            new_hits = _routed(saved.hits, items, matches, now, routing)
+            decisions = decide(new_hits, state, outlets, routing.policies, muted)
+        with stage(Stage.SQL):
+            queued = transaction.queue(decisions, now)
     return SaveResult(
         new_items=len(inserted.ids),
         new_hits=len(saved.hits),
