@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from monitor.stages import Stage, stage
 from monitor.store import Store, StoredHit
 from monitor.store.items import DEFAULT_STORY_WINDOW
-from monitor.stories.alerting import NewHit, UpdatePolicy, decide, is_fresh, route
+from monitor.stories.alerting import NewHit, UpdatePolicy, decide, is_fresh, outlets_that_matter, route
 from monitor.stories.grouping import group
 from monitor.types import ChannelSpec, DeliveryStatus, Item, RuleMatch, StoryKey
 
@@ -76,7 +76,8 @@ def save_and_queue(
             touched = frozenset(stories.values()) | {hit.story_id for hit in saved.hits if hit.story_id is not None}
             state = transaction.channel_states(touched)
             alerted = {story for (story, _), seen in state.items() if seen.first_status == DeliveryStatus.SENT}
-            outlets = transaction.outlet_counts(alerted, inserted.ids.values()) if alerted else {}
+            at_most = outlets_that_matter(routing.policies.values())
+            outlets = transaction.outlet_counts(alerted, feed_id, inserted.ids.values(), at_most) if alerted else {}
             muted = transaction.muted_stories(touched)
         with stage(Stage.GROUPING):
             new_hits = _routed(saved.hits, items, matches, now, routing)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.stories.alerting import NewHit, UpdatePolicy, crossed_threshold, decide, describe_event, is_fresh
+from monitor.stories.alerting import (
+    NewHit,
+    UpdatePolicy,
+    crossed_threshold,
+    decide,
+    describe_event,
+    is_fresh,
+    outlets_that_matter,
+)
 from monitor.types import ChannelStory, DeliveryStatus, QueuedMessage, RoutedHit, Severity, UpdateKind
 
 BOTH = {"mail": UpdatePolicy(frozenset(UpdateKind), (3, 10)), "chat": UpdatePolicy(frozenset(UpdateKind), (3, 10))}
@@ -87,3 +95,17 @@ def test_a_muted_story_collects_rules_but_sends_nothing() -> None:
     decisions = decide([hit(9, "b", HIGH), hit(10, "a", story=2)], state, {1: (2, 3)}, BOTH, muted={1, 2})
     assert decisions.messages == ()
     assert decisions.routes == (RoutedHit("mail", 9, 1), RoutedHit("mail", 10, 2))
+
+
+def test_outlet_counts_matter_up_to_the_highest_corroboration_threshold() -> None:
+    corroborating = UpdatePolicy(frozenset({UpdateKind.CORROBORATION}), (3, 10))
+    other = UpdatePolicy(frozenset({UpdateKind.CORROBORATION}), (25,))
+    severity_only = UpdatePolicy(frozenset({UpdateKind.SEVERITY}), (100,))
+    assert outlets_that_matter([corroborating, severity_only]) == 10
+    assert outlets_that_matter([corroborating, other]) == 25
+    assert outlets_that_matter([severity_only]) == 0
+    assert outlets_that_matter([]) == 0
+    # counts capped there cross the same thresholds as the real ones
+    for before, after in [(9, 10), (9, 40), (10, 40), (2, 3), (40, 41)]:
+        capped = (min(before, 10), min(after, 10))
+        assert crossed_threshold(*capped, (3, 10)) == crossed_threshold(before, after, (3, 10))

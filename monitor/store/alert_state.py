@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.store.db import insert_ignoring_conflicts
+from monitor.store.newest import distinct_feeds
 from monitor.store.tables import DeliveryRow, HitRow, ItemRow, RoutedHitRow
 from monitor.store.web_tables import TriageRow
 from monitor.types import AlertDecisions, ChannelStory, DeliveryStatus, Severity
@@ -64,23 +65,34 @@ def channel_states(session: Session, story_ids: Collection[int]) -> dict[tuple[i
 
 
 def outlet_counts(
-    session: Session, story_ids: Collection[int], new_item_ids: Collection[int]
+    session: Session, story_ids: Collection[int], feed_id: int, new_item_ids: Collection[int], at_most: int
 ) -> dict[int, tuple[int, int]]:
-    """Distinct outlets (feeds) of each story before and after the items of this save."""
+    """Distinct outlets (feeds) of each story before and after this save of one feed's items,
+    each counted up to ``at_most`` (monitor.stories.alerting.outlets_that_matter): a story
+    carried by thousands of feeds costs what ``at_most`` of them cost."""
+    if at_most <= 0 or not story_ids:
+        return {}
+    after = distinct_feeds(session, sorted(set(story_ids)), at_most + 1)
     new = set(new_item_ids)
-    before: dict[int, set[int]] = {}
-    after: dict[int, set[int]] = {}
+    newcomer: set[int] = set()  # stories this feed joins with this save
+    reported_before: set[int] = set()
     for chunk in _chunks(story_ids):
-        query = select(col(ItemRow.story_id), col(ItemRow.feed_id), col(ItemRow.id)).where(
-            col(ItemRow.story_id).in_(chunk)
+        query = select(col(ItemRow.story_id), col(ItemRow.id)).where(
+            col(ItemRow.feed_id) == feed_id, col(ItemRow.story_id).in_(chunk)
         )
-        for story_id, feed_id, item_id in session.exec(query):
-            if story_id is None:
-                continue
-            after.setdefault(story_id, set()).add(feed_id)
-            if item_id not in new:
-                before.setdefault(story_id, set()).add(feed_id)
-    return {story_id: (len(before.get(story_id, ())), len(feeds)) for story_id, feeds in after.items()}
+        for story_id, item_id in session.exec(query):
+            if story_id is not None:
+                (newcomer if item_id in new else reported_before).add(story_id)
+    counts: dict[int, tuple[int, int]] = {}
+    for story_id, count in after.items():
+        if count == 0:
+            continue
+        if count > at_most:  # at least at_most + 1 now, so at least at_most before
+            counts[story_id] = (at_most, at_most)
+        else:
+            joined = story_id in newcomer and story_id not in reported_before
+            counts[story_id] = (count - 1 if joined else count, count)
+    return counts
 
 
 def muted_stories(session: Session, story_ids: Collection[int]) -> set[int]:

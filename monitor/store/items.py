@@ -106,8 +106,10 @@ class SaveTransaction:
     def muted_stories(self, story_ids: Collection[int]) -> set[int]:
         return alert_state.muted_stories(self._session, story_ids)
 
-    def outlet_counts(self, story_ids: Collection[int], new_item_ids: Collection[int]) -> dict[int, tuple[int, int]]:
-        return alert_state.outlet_counts(self._session, story_ids, new_item_ids)
+    def outlet_counts(
+        self, story_ids: Collection[int], feed_id: int, new_item_ids: Collection[int], at_most: int
+    ) -> dict[int, tuple[int, int]]:
+        return alert_state.outlet_counts(self._session, story_ids, feed_id, new_item_ids, at_most)
 
     def queue(self, decisions: AlertDecisions, now: datetime) -> int:
         """Write the routed hits and messages the caller decided on; returns messages queued."""

@@ -12,7 +12,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, update
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.tables import FeedRow, HitRow, ItemRow
@@ -28,59 +27,66 @@ class NewHit:
     story_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Seen:
-    """A hit already in a (story, rule) group: its outlet and whether it is shown."""
-
-    feed_id: int
-    shown: bool
-
-
 def mark_repeats(session: Session, feed_id: int, new_hits: Sequence[NewHit]) -> set[int]:
     """Marks repeat hits suppressed and refreshes corroboration; returns the suppressed ids.
 
     A new hit is a repeat when its story already has a hit for the same rule: `monitor hits`
     then shows the story once per rule, with the count of outlets whose reports matched it.
-    Within one batch the first saved hit is the one shown.
+    Within one batch the first saved hit is the one shown. The shown hit carries that count,
+    so a repeat costs two indexed reads however many copies the story holds: the group's shown
+    hit, and whether this feed had reported the story for the rule before.
     """
     if not new_hits:
         return set()
-    groups = _existing_groups(session, new_hits)
+    new_ids = {hit.hit_id for hit in new_hits}
+    stories = sorted({hit.story_id for hit in new_hits})
+    outlets = _shown_outlets(session, stories, new_ids)
+    reported = _reported_by_feed(session, feed_id, stories, new_ids)
     suppressed: set[int] = set()
-    outlets: dict[tuple[int, str], int] = {}
+    changed: dict[tuple[int, str], int] = {}
     for hit in sorted(new_hits, key=lambda h: h.hit_id):
-        group = groups.setdefault((hit.story_id, hit.rule_id), [])
-        earlier_feeds = {seen.feed_id for seen in group}
-        shown_before = any(seen.shown for seen in group)
-        if shown_before:
+        group = (hit.story_id, hit.rule_id)
+        if group not in outlets:
+            outlets[group] = 1  # this hit is the one shown; its own outlet
+        else:
             suppressed.add(hit.hit_id)
-            outlets[(hit.story_id, hit.rule_id)] = len(earlier_feeds | {feed_id})
-        group.append(_Seen(feed_id, not shown_before))
+            if group not in reported:
+                outlets[group] += 1
+                changed[group] = outlets[group]
+        reported.add(group)
     _suppress(session, suppressed)
-    _set_corroboration(session, outlets)
+    _set_corroboration(session, changed)
     return suppressed
 
 
-def _existing_groups(session: Session, new_hits: Sequence[NewHit]) -> dict[tuple[int, str], list[_Seen]]:
-    """The other hits of the new hits' (story, rule) groups, oldest first."""
-    wanted = {(hit.story_id, hit.rule_id) for hit in new_hits}
-    new_ids = {hit.hit_id for hit in new_hits}
-    stories = sorted({story_id for story_id, _ in wanted})
-    groups: dict[tuple[int, str], list[_Seen]] = {}
+def _shown_outlets(session: Session, stories: Sequence[int], new_ids: set[int]) -> dict[tuple[int, str], int]:
+    """The outlet count of each (story, rule) group that has a shown hit from before this save."""
+    shown: dict[tuple[int, str], int] = {}
     for start in range(0, len(stories), _CHUNK):
-        query = (  # five columns: past sqlmodel.select's typed overloads, so plain SQLAlchemy
-            sa_select(
-                col(HitRow.id), col(HitRow.story_id), col(HitRow.rule_id), col(HitRow.suppressed), col(ItemRow.feed_id)
-            )
-            .join(ItemRow, col(ItemRow.id) == col(HitRow.item_id))
-            .where(col(HitRow.story_id).in_(stories[start : start + _CHUNK]))
-            .order_by(col(HitRow.id))
+        query = select(col(HitRow.id), col(HitRow.story_id), col(HitRow.rule_id), col(HitRow.corroboration)).where(
+            col(HitRow.story_id).in_(stories[start : start + _CHUNK]), col(HitRow.suppressed).is_(False)
         )
-        for hit_id, story_id, rule_id, hidden, hit_feed in session.execute(query):
-            if hit_id in new_ids or story_id is None or (story_id, rule_id) not in wanted:
-                continue
-            groups.setdefault((story_id, rule_id), []).append(_Seen(hit_feed, not hidden))
-    return groups
+        for hit_id, story_id, rule_id, count in session.exec(query):
+            if hit_id not in new_ids and story_id is not None:
+                shown[(story_id, rule_id)] = max(count, shown.get((story_id, rule_id), 0))
+    return shown
+
+
+def _reported_by_feed(
+    session: Session, feed_id: int, stories: Sequence[int], new_ids: set[int]
+) -> set[tuple[int, str]]:
+    """The (story, rule) groups this feed had a hit in before this save."""
+    reported: set[tuple[int, str]] = set()
+    for start in range(0, len(stories), _CHUNK):
+        query = (
+            select(col(HitRow.id), col(ItemRow.story_id), col(HitRow.rule_id))
+            .join(HitRow, col(HitRow.item_id) == col(ItemRow.id))
+            .where(col(ItemRow.feed_id) == feed_id, col(ItemRow.story_id).in_(stories[start : start + _CHUNK]))
+        )
+        for hit_id, story_id, rule_id in session.exec(query):
+            if hit_id not in new_ids and story_id is not None:
+                reported.add((story_id, rule_id))
+    return reported
 
 
 def _suppress(session: Session, hit_ids: set[int]) -> None:

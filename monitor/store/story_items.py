@@ -17,15 +17,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.store.db import insert_ignoring_conflicts
+from monitor.store.newest import newest_by_band, newest_by_link
 from monitor.store.tables import ItemBandRow, ItemRow, StoryRow
 from monitor.types import NewStoryItem, StoryCandidate, StoryCandidates, StoryGrouping, StoryKey, StoryRef
 
 CANDIDATES_PER_BAND = 20  # newest items first
+CANDIDATES_PER_LINK = 5  # a link's newest items; their stories, most recently grown first
 MAX_STORY_TITLE = 1000
 _CHUNK = 500
 
@@ -44,7 +46,10 @@ def story_candidates(
     queries for the whole batch); monitor.stories.grouping decides."""
     cutoff = now - window
     by_link = _stories_by_link(session, [n.key.link_digest for n in new_items], cutoff)
-    by_band = _candidates_by_band(session, [b for n in new_items for b in n.key.lookup_bands], cutoff)
+    # An item whose link found a story joins it whatever its text (monitor.stories.grouping), so
+    # only the others need text candidates: wire copy under one link costs no band lookups.
+    unlinked = [n for n in new_items if n.key.link_digest not in by_link]
+    by_band = _candidates_by_band(session, [b for n in unlinked for b in n.key.lookup_bands], cutoff)
     return StoryCandidates(by_link, by_band)
 
 
@@ -69,57 +74,24 @@ def _chunks(values: Iterable[str | None]) -> Iterable[list[str]]:
 
 
 def _stories_by_link(session: Session, digests: Iterable[str | None], cutoff: datetime) -> dict[str, StoryRef]:
-    """The most recently grown recent story of each canonical-link digest."""
-    found: dict[str, tuple[datetime, int]] = {}
+    """The most recently grown recent story among the newest items of each canonical link."""
+    found: dict[str, StoryRef] = {}
     for chunk in _chunks(digests):
-        query = (
-            select(col(ItemRow.story_link_sha256), col(StoryRow.id), col(StoryRow.last_seen_at))
-            .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
-            .where(col(ItemRow.story_link_sha256).in_(chunk), col(StoryRow.last_seen_at) >= cutoff)
-        )
-        for digest, story_id, seen in session.exec(query):
-            if digest is None or story_id is None or seen is None:
-                continue
-            if digest not in found or (seen, story_id) > found[digest]:
-                found[digest] = (seen, story_id)
-    return {digest: story for digest, (_, story) in found.items()}
+        for digest, story_id in newest_by_link(session, chunk, cutoff, CANDIDATES_PER_LINK):
+            found.setdefault(digest, story_id)  # rows come most recently grown first
+    return found
 
 
 def _candidates_by_band(
     session: Session, bands: Iterable[str | None], cutoff: datetime
 ) -> dict[str, list[StoryCandidate]]:
-    """Per band, the newest items fetched within the window that share it and belong to a
-    recent story.
-
-    A band over a common word is shared by thousands of items. The ranking runs inside the
-    (band, item_id) index over the window's items only, and item and story rows are read for
-    the newest few per band, so a lookup costs what the last few days hold, not what the
-    database has gathered (ranking every sharer by its story's last_seen_at made a first poll
-    of 1,000 feeds slow down feed after feed)."""
+    """Per band, the stories of the newest items fetched within the window that share it, when
+    those stories are recent (monitor.store.newest: a band shared by thousands of items costs
+    what its newest few cost)."""
     found: dict[str, list[StoryCandidate]] = {}
-    # Item ids grow with fetch time: the window's items are those from its first id on (none
-    # when nothing was fetched within it, as a comparison with NULL holds for no row).
-    first_recent_item = select(func.min(col(ItemRow.id))).where(col(ItemRow.fetched_at) >= cutoff).scalar_subquery()
     for chunk in _chunks(bands):
-        rank = (
-            func.row_number()
-            .over(partition_by=col(ItemBandRow.band), order_by=col(ItemBandRow.item_id).desc())
-            .label("rank")
-        )
-        newest = (
-            select(col(ItemBandRow.band), col(ItemBandRow.item_id), rank)
-            .where(col(ItemBandRow.band).in_(chunk), col(ItemBandRow.item_id) >= first_recent_item)
-            .subquery()
-        )
-        query = (
-            select(newest.c.band, col(ItemRow.story_id), col(ItemRow.story_signature))
-            .join(ItemRow, col(ItemRow.id) == newest.c.item_id)
-            .join(StoryRow, col(StoryRow.id) == col(ItemRow.story_id))
-            .where(newest.c.rank <= CANDIDATES_PER_BAND, col(StoryRow.last_seen_at) >= cutoff)
-            .order_by(newest.c.rank)
-        )
-        for band, story_id, signature in session.execute(query):
-            if story_id is not None and signature:
+        for band, story_id, signature in newest_by_band(session, chunk, cutoff, CANDIDATES_PER_BAND):
+            if signature:
                 found.setdefault(band, []).append(StoryCandidate(story_id, signature))
     return found
 

@@ -80,7 +80,14 @@ class ItemRow(SQLModel, table=True):
     both are feed-controlled and may be arbitrarily long, which a PostgreSQL B-tree would reject."""
 
     __tablename__ = "items"
-    __table_args__ = (UniqueConstraint("feed_id", "key_sha256", name="uq_items_feed_key"),)
+    __table_args__ = (
+        UniqueConstraint("feed_id", "key_sha256", name="uq_items_feed_key"),
+        # A story's outlets, and whether a feed already reported it, without reading the story's
+        # other items (syndicated copy puts thousands of items in one story).
+        Index("ix_items_story_feed", "story_id", "feed_id"),
+        # A link's newest items, read backwards from the index (monitor.store.newest).
+        Index("ix_items_story_link_id", "story_link_sha256", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     feed_id: int = Field(foreign_key="feeds.id")
@@ -95,11 +102,11 @@ class ItemRow(SQLModel, table=True):
     link_sha256: str | None = Field(default=None, max_length=64, index=True)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     fetched_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    story_id: int | None = Field(default=None, foreign_key="stories.id")
     content_hash: str = Field(max_length=64, index=True)
     # The item's monitor.stories.StoryKey, kept to find and confirm later items of its story.
     story_signature: str | None = Field(default=None, sa_type=Text)
-    story_link_sha256: str | None = Field(default=None, max_length=64, index=True)
+    story_link_sha256: str | None = Field(default=None, max_length=64)
 
 
 class ItemBandRow(SQLModel, table=True):
@@ -119,6 +126,8 @@ class HitRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("item_id", "rule_id", name="uq_hits_item_rule"),
         Index("ix_hits_rule_created", "rule_id", "created_at"),
+        # The shown hit of a (story, rule) group, without reading the story's repeats.
+        Index("ix_hits_story_rule_shown", "story_id", "rule_id", "suppressed"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -131,7 +140,7 @@ class HitRow(SQLModel, table=True):
     spans: str = Field(default="[]", sa_type=Text, sa_column_kwargs=_server_default("'[]'"))
     snippet: str = Field(sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    story_id: int | None = Field(default=None, foreign_key="stories.id")
     corroboration: int = Field(default=1, sa_column_kwargs=_server_default("1"))
     suppressed: bool = Field(default=False, sa_column_kwargs=_FALSE)
     # JSON: the list entries named in the spans, and the article page the match was made on

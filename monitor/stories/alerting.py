@@ -157,6 +157,15 @@ def _corroboration(
     return QueuedMessage(story_id, channel, f"outlets:{crossed}", severity)
 
 
+def outlets_that_matter(policies: Iterable[UpdatePolicy]) -> int:
+    """How many outlets a story's count needs to reach: no threshold lies above the highest, so
+    counts capped there decide the same (0: no channel follows corroboration)."""
+    return max(
+        (limit for policy in policies if UpdateKind.CORROBORATION in policy.kinds for limit in policy.thresholds),
+        default=0,
+    )
+
+
 def crossed_threshold(before: int, after: int, thresholds: Iterable[int]) -> int | None:
     """The highest threshold reached by going from ``before`` to ``after`` outlets, if any."""
     reached = [limit for limit in thresholds if before < limit <= after]

@@ -25,7 +25,7 @@ from monitor.store.db import alembic_config
 from monitor.store.web_search import PG_SEARCH_INDEX, SEARCH_TABLE_PREFIX
 from monitor.stories import story_key
 
-HEAD = "0009"
+HEAD = "0010"
 EXPECTED_TABLES = {
     "feeds", "stories", "items", "item_bands", "hits", "routed_hits", "deliveries", "notices", "alembic_version",
     "users", "api_tokens", "story_triage", "rule_versions", "console_keys", "entity_lists", "list_entries",

@@ -11,6 +11,7 @@ from store_factories import save as store_save
 
 from monitor.saving import AlertRouting, SaveResult, save_and_queue
 from monitor.store import Store
+from monitor.store.story_items import CANDIDATES_PER_BAND, CANDIDATES_PER_LINK
 from monitor.stories import StoryKey, story_key
 from monitor.types import ChannelSpec, Item, Severity
 
@@ -218,3 +219,30 @@ def test_messages_carry_every_outlet_and_hits_at_most_ten_others(store: Store, f
     expected = sorted(f"Feed {n}" for n in range(1, 12))[:10]
     shown = store.list_hits()
     assert [(h.corroboration, h.also_reported_by) for h in shown] == [(12, tuple(expected))]
+
+
+def test_a_story_with_more_copies_than_lookups_read_still_takes_the_next(store: Store, feed_ids: list[int]) -> None:
+    # Wire copy under many links (bands) and under one link: the lookups read only the newest
+    # few items per band or link, which must still find the story.
+    copies = CANDIDATES_PER_BAND + 5
+    for n in range(copies):
+        save(store, feed_ids[n % 12], [news(f"band{n}", link=f"https://outlet{n}.example/story")], at(n))
+    for n in range(CANDIDATES_PER_LINK + 3):
+        save(store, feed_ids[n % 12], [news(f"link{n}", title=OTHER_EVENT, link="https://wire.example/x")], at(40 + n))
+    save(store, feed_ids[0], [news("late", title=EVENT_REWORDED, link="https://late.example/1")], at(80))
+    save(store, feed_ids[1], [news("late-link", title=OTHER_EVENT, link="https://wire.example/x")], at(81))
+    stories = {story for story, _, _ in all_hits(store)}
+    assert len(stories) == 2
+
+
+def test_outlets_are_counted_once_per_feed_and_up_to_what_matters(store: Store, feed_ids: list[int]) -> None:
+    link = "https://wire.example/everywhere"
+    for n in range(5):
+        save(store, feed_ids[n], [news(f"k{n}", link=link)], at(n))
+    save(store, feed_ids[0], [news("k0-again", link=link)], at(10))  # the same outlet again
+    ((story, _, outlets),) = [hit for hit in all_hits(store) if hit[1]]
+    assert story is not None and outlets == 5
+    with store.saving() as transaction:
+        assert transaction.outlet_counts({story}, feed_ids[5], [], at_most=10) == {story: (5, 5)}
+        assert transaction.outlet_counts({story}, feed_ids[5], [], at_most=3) == {story: (3, 3)}
+        assert transaction.outlet_counts({story}, feed_ids[5], [], at_most=0) == {}
