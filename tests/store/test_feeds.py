@@ -155,6 +155,15 @@ def test_record_polls_writes_each_feeds_outcome_or_nothing(store: Store) -> None
     again = {job.url: job for job in store.claim_feeds(at(6), "w", 300, 3)}  # leases released
     assert again[feed(1).url].state.etag == "e1"
     assert again[feed(2).url].state.body_sha256 == "h2"
+    # outcomes of one shape share a statement: each row keeps its own values
+    failed = [
+        (ids[n], poll("error", at(7), http_status=500 + n, error_kind="http_status", error=f"E{n}")) for n in (1, 2)
+    ]
+    store.record_polls([*failed, (ids[0], poll("not_modified", at(7), http_status=304, next_poll_at=at(9)))])
+    views = {view.url: view for view in store.list_feeds()}
+    assert [views[feed(n).url].consecutive_failures for n in (1, 2, 3)] == [0, 1, 2]
+    assert [views[feed(n).url].last_error for n in (2, 3)] == ["E1", "E2"]
+    assert views[feed(1).url].last_status == "not_modified"
 
 
 def test_known_item_keys_only_reports_this_feeds_stored_keys(store: Store) -> None:
