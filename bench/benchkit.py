@@ -14,6 +14,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from monitor.alerts.isolation import SENDER_NAME
+
 
 class TimedSmtpSink:
     """Keeps (time.monotonic() at arrival, subject + text) of every message."""
@@ -86,6 +88,7 @@ def memory_of(pid: int) -> Memory | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return None
     values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
@@ -93,12 +96,14 @@ def memory_of(pid: int) -> Memory | None:
         return None
     rss = int(values.get("VmRSS", "0 kB").split()[0])
     peak = int(values.get("VmHWM", "0 kB").split()[0])
-    return Memory(pid, _short_name(cmdline), rss, peak)
+    return Memory(pid, _short_name(cmdline, comm), rss, peak)
 
 
-def _short_name(cmdline: str) -> str:
+def _short_name(cmdline: str, comm: str) -> str:
     if "multiprocessing" in cmdline and "resource_tracker" in cmdline:
         return "resource tracker"
+    if comm == SENDER_NAME[:15]:  # the daemon names its children (monitor.parse_pool.name_process)
+        return "alert sender"
     if "multiprocessing" in cmdline or "spawn_main" in cmdline:
         return "parse worker"
     return "daemon" if "monitor" in cmdline else cmdline[:40]

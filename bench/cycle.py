@@ -273,14 +273,16 @@ def _daemon_rows(
     main_peak = max(by_kind.get("daemon", [0])) / 1024
     workers = by_kind.get("parse worker", [])
     worker_text = " + ".join(f"{kb / 1024:.0f}" for kb in workers) or "none seen"
+    sender_text = " + ".join(f"{kb / 1024:.0f}" for kb in by_kind.get("alert sender", [])) or "none seen"
     rows = [
         ("daemon: first cycle + its alerts delivered", f"{first_cycle:.1f} s", "SQLite, SMTP sink"),
         ("daemon peak RSS, main process (VmHWM)", f"{main_peak:.0f} MB", "target ≤ 250 MB"),
         ("daemon peak RSS, parse workers (VmHWM)", f"{worker_text} MB", f"{len(workers)} spawned processes"),
+        ("daemon peak RSS, alert sender (VmHWM)", f"{sender_text} MB", "one per channel (monitor.alerts.isolation)"),
         (
             "daemon peak RSS, whole tree (sampled sum)",
             f"{sampler.peak_total_kb / 1024:.0f} MB",
-            "main + workers + resource tracker, every 0.2 s",
+            "main + workers + sender + resource tracker, every 0.2 s",
         ),
     ]
     finite = sorted(x for x in latencies if x != float("inf"))
