@@ -32,6 +32,7 @@ class Daemon:
     base_url: str
     lines: queue.Queue[str] = field(default_factory=queue.Queue)
     log: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     def start_reading(self) -> None:
         def read() -> None:
@@ -39,7 +40,8 @@ class Daemon:
             for line in self.process.stdout:
                 self.lines.put(line.rstrip("\n"))
 
-        threading.Thread(target=read, daemon=True).start()
+        self.reader = threading.Thread(target=read, daemon=True)
+        self.reader.start()
 
     def wait_for(self, pattern: str, timeout: float = 60) -> str:
         """The next log line matching ``pattern`` (blocking reads, no polling)."""
@@ -65,6 +67,12 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # The reader ends at the pipe's end once the daemon is gone; then the pipe is closed here
+        # rather than left to the garbage collector (a ResourceWarning in some later test).
+        if self.reader is not None:
+            self.reader.join(timeout=10)
+        if self.process.stdout is not None and (self.reader is None or not self.reader.is_alive()):
+            self.process.stdout.close()
 
 
 def write_config(folder: Path, feed_url: str, port: int) -> Path:
