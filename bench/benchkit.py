@@ -16,6 +16,8 @@ from aiosmtpd.controller import Controller
 
 from monitor.alerts.isolation import SENDER_NAME
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 class TimedSmtpSink:
     """Keeps (time.monotonic() at arrival, subject + text) of every message."""
@@ -133,3 +135,27 @@ class MemorySampler:
             found = [m for m in map(memory_of, process_tree(self._root)) if m is not None]
             self.peak_total_kb = max(self.peak_total_kb, sum(m.rss_kb for m in found))
             self.last.update({m.pid: m for m in found})
+
+
+def write_config(
+    folder: Path, urls: list[str], smtp: TimedSmtpSink, interval: float, tick: float, database: str | None = None
+) -> Path:
+    """A monitor.yaml for the benchmarks: these feeds, the shipped rules, one mail channel to
+    the sink (SQLite under ``folder`` unless a database URL is given)."""
+    feeds = "".join(f"  - url: {url}\n    name: Bench {n}\n" for n, url in enumerate(urls))
+    config = folder / "monitor.yaml"
+    config.write_text(
+        f"""
+database: {database or f"sqlite:///{folder / 'monitor.db'}"}
+rules: {REPO / "rules"}
+interval: {interval}s
+tick: {tick}s
+notify:
+  - name: mail
+    url: {smtp.apprise_url()}
+    min_interval: 0s
+feeds:
+{feeds}""",
+        encoding="utf-8",
+    )
+    return config

@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 import feedparser  # noqa: E402
 import httpx  # noqa: E402
-from benchkit import MemorySampler, TimedSmtpSink  # noqa: E402
+from benchkit import MemorySampler, TimedSmtpSink, write_config  # noqa: E402
 from benchserver import ServerProcess  # noqa: E402
 from cycle_parts import (  # noqa: E402
     CycleFigures,
@@ -121,28 +121,6 @@ def baseline(urls: list[str]) -> tuple[float, int]:
     started = time.perf_counter()
     entries = sum(len(feedparser.parse(url).entries) for url in urls)
     return time.perf_counter() - started, entries
-
-
-def write_config(
-    folder: Path, urls: list[str], smtp: TimedSmtpSink, interval: float, tick: float, database: str | None = None
-) -> Path:
-    feeds = "".join(f"  - url: {url}\n    name: Bench {n}\n" for n, url in enumerate(urls))
-    config = folder / "monitor.yaml"
-    config.write_text(
-        f"""
-database: {database or f"sqlite:///{folder / 'monitor.db'}"}
-rules: {REPO / "rules"}
-interval: {interval}s
-tick: {tick}s
-notify:
-  - name: mail
-    url: {smtp.apprise_url()}
-    min_interval: 0s
-feeds:
-{feeds}""",
-        encoding="utf-8",
-    )
-    return config
 
 
 async def in_process_cycles(

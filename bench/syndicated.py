@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchkit import TimedSmtpSink  # noqa: E402
+from benchkit import TimedSmtpSink, write_config  # noqa: E402
 from feedgen import CORPUS  # noqa: E402
 
 from monitor.config import load_settings  # noqa: E402
@@ -58,25 +58,6 @@ def serve_copies(folder: Path, feeds: int) -> tuple[subprocess.Popen[bytes], str
     line = server.stdout.readline().decode()  # "Serving HTTP on 127.0.0.1 port N (http://...) ..."
     port = int(line.split(" port ")[1].split()[0])
     return server, f"http://127.0.0.1:{port}"
-
-
-def write_config(folder: Path, base: str, feeds: int, smtp: TimedSmtpSink, database: str | None) -> Path:
-    listed = "".join(f"  - url: {base}/{n}.xml\n    name: Outlet {n}\n" for n in range(feeds))
-    config = folder / "monitor.yaml"
-    config.write_text(
-        f"""
-database: {database or f"sqlite:///{folder / 'monitor.db'}"}
-rules: {REPO / "rules"}
-interval: 1h
-notify:
-  - name: mail
-    url: {smtp.apprise_url()}
-    min_interval: 0s
-feeds:
-{listed}""",
-        encoding="utf-8",
-    )
-    return config
 
 
 async def batches(config: Path, feeds: int, size: int) -> list[tuple[int, float, int, int, int]]:
@@ -114,7 +95,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-syndicated-") as tmp:
         server, base = serve_copies(Path(tmp), args.feeds)
         try:
-            config = write_config(Path(tmp), base, args.feeds, smtp, args.database)
+            urls = [f"{base}/{n}.xml" for n in range(args.feeds)]
+            config = write_config(Path(tmp), urls, smtp, interval=3600, tick=1.0, database=args.database)
             results = asyncio.run(batches(config, args.feeds, args.batch))
         finally:
             server.terminate()

@@ -93,40 +93,50 @@ _FIRST_RECENT_ITEM = text("SELECT min(id) FROM items WHERE fetched_at >= :cutoff
 )
 
 
+def first_recent_item(session: Session, cutoff: datetime) -> int | None:
+    """The first item id fetched at or after ``cutoff`` (item ids grow with fetch time, so the
+    window's items are those from it on); None when nothing was fetched within the window."""
+    first = session.execute(_FIRST_RECENT_ITEM, {"cutoff": cutoff}).scalar()
+    return None if first is None else int(first)
+
+
 def newest_by_band(
-    session: Session, keys: Sequence[str], cutoff: datetime, per_key: int
+    session: Session, keys: Sequence[str], first: int, cutoff: datetime, per_key: int
 ) -> list[tuple[str, int, str | None]]:
-    return _run(session, _BANDS, keys, cutoff, per_key)
+    return _run(session, _BANDS, keys, first, cutoff, per_key)
 
 
-def newest_by_link(session: Session, keys: Sequence[str], cutoff: datetime, per_key: int) -> list[tuple[str, int]]:
-    return [(key, story) for key, story, _ in _run(session, _LINKS, keys, cutoff, per_key)]
+def newest_by_link(
+    session: Session, keys: Sequence[str], first: int, cutoff: datetime, per_key: int
+) -> list[tuple[str, int]]:
+    return [(key, story) for key, story, _ in _run(session, _LINKS, keys, first, cutoff, per_key)]
 
 
 def distinct_feeds(session: Session, story_ids: Sequence[int], at_most: int) -> dict[int, int]:
     """Each story's count of distinct feeds, up to ``at_most``."""
     if not story_ids:
         return {}
-    dialect = session.get_bind().dialect.name
-    statement = _statement(_OUTLETS[dialect], dialect, "int")
-    keys: object = list(story_ids) if dialect == "postgresql" else json.dumps(list(story_ids))
+    statement, keys = _prepared(session, _OUTLETS, "int", story_ids)
     return {int(story): int(count) for story, count in session.execute(statement, {"keys": keys, "per_key": at_most})}
 
 
 def _run(
-    session: Session, statements: dict[str, str], keys: Sequence[str], cutoff: datetime, per_key: int
+    session: Session, statements: dict[str, str], keys: Sequence[str], first: int, cutoff: datetime, per_key: int
 ) -> list[tuple[str, int, str | None]]:
     if not keys:
         return []
-    # Item ids grow with fetch time: the window's items are those from its first id on.
-    first = session.execute(_FIRST_RECENT_ITEM, {"cutoff": cutoff}).scalar()
-    if first is None:  # nothing fetched within the window: no recent story to join
-        return []
-    dialect = session.get_bind().dialect.name
-    statement = _statement(statements[dialect], dialect, "text")
-    keys_value: object = list(keys) if dialect == "postgresql" else json.dumps(list(keys))
+    statement, keys_value = _prepared(session, statements, "text", keys)
     rows = session.execute(statement, {"keys": keys_value, "first": first, "cutoff": cutoff, "per_key": per_key})
     return [(str(key), int(story), signature) for key, story, signature in rows if story is not None]
+
+
+def _prepared(
+    session: Session, statements: dict[str, str], key_kind: str, keys: Sequence[object]
+) -> tuple[TextClause, object]:
+    """The dialect's statement, and the keys as its one parameter (an array, or JSON text)."""
+    dialect = session.get_bind().dialect.name
+    value: object = list(keys) if dialect == "postgresql" else json.dumps(list(keys))
+    return _statement(statements[dialect], dialect, key_kind), value
 
 
 @cache

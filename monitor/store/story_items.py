@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from monitor.store.db import insert_ignoring_conflicts
-from monitor.store.newest import newest_by_band, newest_by_link
+from monitor.store.newest import first_recent_item, newest_by_band, newest_by_link
 from monitor.store.tables import ItemBandRow, ItemRow, StoryRow
 from monitor.types import NewStoryItem, StoryCandidate, StoryCandidates, StoryGrouping, StoryKey, StoryRef
 
@@ -45,11 +45,14 @@ def story_candidates(
     """The recent stories the batch's items could join, by link and by band (a few indexed
     queries for the whole batch); monitor.stories.grouping decides."""
     cutoff = now - window
-    by_link = _stories_by_link(session, [n.key.link_digest for n in new_items], cutoff)
+    first = first_recent_item(session, cutoff)
+    if first is None:  # nothing fetched within the window: no recent story to join
+        return StoryCandidates({}, {})
+    by_link = _stories_by_link(session, [n.key.link_digest for n in new_items], first, cutoff)
     # An item whose link found a story joins it whatever its text (monitor.stories.grouping), so
     # only the others need text candidates: wire copy under one link costs no band lookups.
     unlinked = [n for n in new_items if n.key.link_digest not in by_link]
-    by_band = _candidates_by_band(session, [b for n in unlinked for b in n.key.lookup_bands], cutoff)
+    by_band = _candidates_by_band(session, [b for n in unlinked for b in n.key.lookup_bands], first, cutoff)
     return StoryCandidates(by_link, by_band)
 
 
@@ -73,24 +76,26 @@ def _chunks(values: Iterable[str | None]) -> Iterable[list[str]]:
         yield unique[start : start + _CHUNK]
 
 
-def _stories_by_link(session: Session, digests: Iterable[str | None], cutoff: datetime) -> dict[str, StoryRef]:
+def _stories_by_link(
+    session: Session, digests: Iterable[str | None], first: int, cutoff: datetime
+) -> dict[str, StoryRef]:
     """The most recently grown recent story among the newest items of each canonical link."""
     found: dict[str, StoryRef] = {}
     for chunk in _chunks(digests):
-        for digest, story_id in newest_by_link(session, chunk, cutoff, CANDIDATES_PER_LINK):
+        for digest, story_id in newest_by_link(session, chunk, first, cutoff, CANDIDATES_PER_LINK):
             found.setdefault(digest, story_id)  # rows come most recently grown first
     return found
 
 
 def _candidates_by_band(
-    session: Session, bands: Iterable[str | None], cutoff: datetime
+    session: Session, bands: Iterable[str | None], first: int, cutoff: datetime
 ) -> dict[str, list[StoryCandidate]]:
     """Per band, the stories of the newest items fetched within the window that share it, when
     those stories are recent (monitor.store.newest: a band shared by thousands of items costs
     what its newest few cost)."""
     found: dict[str, list[StoryCandidate]] = {}
     for chunk in _chunks(bands):
-        for band, story_id, signature in newest_by_band(session, chunk, cutoff, CANDIDATES_PER_BAND):
+        for band, story_id, signature in newest_by_band(session, chunk, first, cutoff, CANDIDATES_PER_BAND):
             if signature:
                 found.setdefault(band, []).append(StoryCandidate(story_id, signature))
     return found
